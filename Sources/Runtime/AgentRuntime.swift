@@ -1,0 +1,167 @@
+public import AgentsAPI
+public import Logging
+public import ModelProviders
+public import ServiceLifecycle
+public import Storage
+import Synchronization
+
+/// The harness: owns the session runners, the event log and its broadcaster.
+///
+/// Run it as a `Service` (or call `run()` in a task): `run()` drives the event log's group
+/// commit loop, resumes sessions that were active when the process stopped, and sends
+/// heartbeats to stream subscribers.
+public final class AgentRuntime: Service {
+    public let store: any Store
+    public let log: EventLog
+    public var broadcaster: Broadcaster { log.broadcaster }
+    private let model: any ModelClient
+    private let logger: Logger
+    private let heartbeatInterval: Duration
+    private let runners = Mutex<[String: SessionRunner]>([:])
+
+    public init(store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15)) {
+        self.store = store
+        self.model = model
+        self.logger = logger
+        self.heartbeatInterval = heartbeatInterval
+        self.log = EventLog(store: store, logger: logger)
+    }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.recover() }
+                group.addTask { await self.heartbeats() }
+                // The writer loop runs until `shutdown()` has stopped the log and it is drained.
+                await self.log.run()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    /// Stops accepting work: ends streams, stops the turn loops and the event log. Sessions that
+    /// were running resume when the runtime next starts.
+    public func shutdown() {
+        let all = runners.withLock { Array($0.values) }
+        for runner in all {
+            Task { await runner.halt() }
+        }
+        broadcaster.closeAll()
+        log.stop()
+    }
+
+    private func heartbeats() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: heartbeatInterval) } catch { return }
+            broadcaster.heartbeat()
+        }
+    }
+
+    /// Resumes sessions that were in progress or waiting when the process stopped.
+    private func recover() async {
+        do {
+            for record in try await store.activeSessions() {
+                guard let runner = try await runner(projectID: record.projectID, sessionID: record.session.id) else { continue }
+                let items = try await store.items(sessionID: record.session.id)
+                await runner.resume(restartedItems: items)
+                logger.info("resumed session after restart", metadata: ["session": "\(record.session.id)"])
+            }
+        } catch {
+            logger.error("could not resume sessions after restart", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Runners
+
+    private func runner(projectID: String, sessionID: String) async throws -> SessionRunner? {
+        if let existing = runners.withLock({ $0[sessionID] }) {
+            if existing.projectID != projectID { return nil }
+            if await !existing.isBroken { return existing }
+            runners.withLock { if $0[sessionID] === existing { $0[sessionID] = nil } }
+        }
+        guard let record = try await store.session(projectID: projectID, id: sessionID) else { return nil }
+        let items = try await store.items(sessionID: sessionID)
+        let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
+        let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger)
+        return runners.withLock { r in
+            if let winner = r[sessionID] { return winner }
+            r[sessionID] = fresh
+            return fresh
+        }
+    }
+
+    private func requireRunner(projectID: String, sessionID: String) async throws -> SessionRunner {
+        guard let runner = try await runner(projectID: projectID, sessionID: sessionID) else {
+            throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil)
+        }
+        return runner
+    }
+
+    // MARK: - Sessions
+
+    /// Creates a session (with the given pre-chosen ID, so that a stream can subscribe first)
+    /// and starts its first turn when there is input.
+    public func createSession(projectID: String, sessionID: String = IDGenerator.make(.session), request: SessionCreateRequest) async throws -> AgentSession {
+        var config: AgentConfig
+        let agentIdentity: String
+        var name: String?
+        if let agentID = request.agentID {
+            guard let saved = try await store.agent(projectID: projectID, id: agentID) else {
+                throw RuntimeError.notFound("No agent found with id '\(agentID)'.", param: "agent_id")
+            }
+            config = saved.config
+            agentIdentity = saved.id
+            name = saved.name
+        } else {
+            // Validation guarantees an inline agent with a model here.
+            config = AgentConfig(model: request.agent?.model ?? "")
+            agentIdentity = IDGenerator.make(.agent)
+            name = nil
+        }
+        request.agent?.apply(to: &config)
+        if JSONWriter.bytes(.array(config.tools.map(\.json))).count > RequestLimits.maxToolsBytes {
+            throw RuntimeError.invalid(ValidationError("The resolved tool list must fit in \(RequestLimits.maxToolsBytes) bytes of compact JSON.", param: "agent.tools"))
+        }
+        let now = currentUnixSeconds()
+        let session = AgentSession(
+            id: sessionID, agent: SessionAgent(id: agentIdentity, name: name, config: config), rootAgentID: request.agentID,
+            createdAt: now, lastActiveAt: now, environment: request.environment, metadata: request.metadata,
+            requiredActions: [], status: .idle, usage: nil, vaultIDs: request.vaultIDs, promptCacheTTL: request.promptCacheTTL,
+            review: request.review)
+        let runner = SessionRunner(
+            record: SessionRecord(projectID: projectID, session: session), items: [], openTurns: [], log: log, model: model, logger: logger)
+        runners.withLock { $0[sessionID] = runner }
+        do {
+            try await runner.create(initialInput: request.input)
+        } catch {
+            runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
+            throw error
+        }
+        return await runner.session
+    }
+
+    public func updateSession(projectID: String, sessionID: String, request: SessionUpdateRequest) async throws -> AgentSession {
+        try await requireRunner(projectID: projectID, sessionID: sessionID).update(request)
+    }
+
+    public func deleteSession(projectID: String, sessionID: String) async throws {
+        let runner = try await requireRunner(projectID: projectID, sessionID: sessionID)
+        try await runner.delete()
+        runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
+    }
+
+    /// Applies input events to a session. Returns once they are durably recorded.
+    public func submit(projectID: String, sessionID: String, inputs: [SessionInput], idempotencyKey: String?, requestHash: String) async throws {
+        let runner = try await requireRunner(projectID: projectID, sessionID: sessionID)
+        try await runner.submit(inputs, idempotencyKey: idempotencyKey, requestHash: requestHash)
+    }
+
+    /// A live subscription to a session's events from now on.
+    public func subscribe(sessionID: String) -> Broadcaster.Subscription {
+        broadcaster.subscribe(sessionID: sessionID)
+    }
+}

@@ -1,0 +1,934 @@
+import AgentsAPI
+import Logging
+import ModelProviders
+import Storage
+
+/// One active session: owns its in-memory state, runs its turns, and is the only writer of its
+/// event log. Every state change is built synchronously on the actor and committed through the
+/// `EventLog` together with the events that announce it.
+actor SessionRunner {
+    nonisolated let projectID: String
+    nonisolated let sessionID: String
+    private var record: SessionRecord
+    private let log: EventLog
+    private let model: any ModelClient
+    private let logger: Logger
+
+    /// Responses input items for the whole history, in order.
+    private var history: [JSONValue]
+    private var active: ActiveTurn?
+    private var queued: [TurnRecord]
+    private var stepTask: Task<Void, Never>?
+    /// Identifies the current step task, so a finishing task never clears its successor.
+    private var stepGeneration = 0
+    /// Idempotency keys accepted by this runner (key → request hash), most recent last.
+    private var recentKeys: [(key: String, hash: String)] = []
+    private var deleting = false
+    /// Set when a commit failed: in-memory state may differ from storage, so the runtime drops
+    /// this runner and reloads the session from storage on next use.
+    private(set) var isBroken = false
+    /// Set at shutdown: nothing more is written, so the session resumes from storage on restart.
+    private var halted = false
+
+    struct PendingCall: Sendable {
+        var callID: String
+        var name: String
+        var arguments: JSONValue
+        var itemID: String
+        var resolved: Bool
+    }
+
+    enum Phase: Sendable {
+        /// The loop is (or is about to be) calling the model.
+        case running
+        /// Waiting for client tool results.
+        case waiting
+    }
+
+    struct ActiveTurn: Sendable {
+        var record: TurnRecord
+        var phase: Phase
+        var pendingCalls: [PendingCall]
+        var steers: [InputMessage]
+        var nextOutputIndex: Int
+        var acceptsSteering: Bool
+        var cancelRequested: Bool
+
+        var turn: Turn {
+            get { record.turn }
+            set { record.turn = newValue }
+        }
+
+        var unresolvedCalls: [PendingCall] { pendingCalls.filter { !$0.resolved } }
+
+        /// Persisted alongside the turn so a restart can pick up where it was.
+        var runtimeJSON: JSONValue {
+            [
+                "pending_calls": .array(
+                    pendingCalls.map {
+                        ["call_id": .string($0.callID), "name": .string($0.name), "arguments": $0.arguments, "item_id": .string($0.itemID), "resolved": .bool($0.resolved)]
+                    }),
+                "steers": .array(steers.map(\.json)),
+                "next_output_index": .int(Int64(nextOutputIndex)),
+            ]
+        }
+
+        init(record: TurnRecord, phase: Phase) {
+            self.record = record
+            self.phase = phase
+            pendingCalls = []
+            steers = []
+            nextOutputIndex = 0
+            acceptsSteering = true
+            cancelRequested = false
+            if case .object(let o) = record.runtime {
+                for c in o["pending_calls"]?.arrayValue ?? [] {
+                    guard let callID = c["call_id"]?.stringValue, let name = c["name"]?.stringValue, let itemID = c["item_id"]?.stringValue else { continue }
+                    pendingCalls.append(PendingCall(callID: callID, name: name, arguments: c["arguments"] ?? .null, itemID: itemID, resolved: c["resolved"]?.boolValue ?? false))
+                }
+                for s in o["steers"]?.arrayValue ?? [] {
+                    if let m = try? InputMessage(json: s) { steers.append(m) }
+                }
+                nextOutputIndex = Int(o["next_output_index"]?.intValue ?? 0)
+            }
+        }
+    }
+
+    /// What one state change writes.
+    private struct Change {
+        var session = false
+        var turns: [TurnRecord] = []
+        var items: [ItemRecord] = []
+        var events: [SessionEvent] = []
+        var startStep = false
+
+        var isEmpty: Bool { !session && turns.isEmpty && items.isEmpty && events.isEmpty }
+    }
+
+    init(record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger) {
+        self.projectID = record.projectID
+        self.sessionID = record.session.id
+        self.record = record
+        self.log = log
+        self.model = model
+        var logger = logger
+        logger[metadataKey: "session"] = "\(record.session.id)"
+        self.logger = logger
+        self.history = items.compactMap(ModelInput.modelItem(for:))
+        self.queued = []
+        for t in openTurns {
+            switch t.turn.status {
+            case .queued:
+                queued.append(t)
+            case .inProgress:
+                active = ActiveTurn(record: t, phase: .running)
+            case .waiting:
+                active = ActiveTurn(record: t, phase: .waiting)
+            default:
+                break
+            }
+        }
+    }
+
+    var session: AgentSession { record.session }
+
+    // MARK: - Commit
+
+    private func commit(_ change: Change, idempotency: IdempotencyRecord? = nil) async throws {
+        guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
+        guard !change.isEmpty || idempotency != nil else { return }
+        let write = SessionWrite(
+            projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
+            items: change.items, events: change.events, idempotency: idempotency)
+        do {
+            try await log.append(write)
+        } catch {
+            isBroken = true
+            logger.error("could not persist session state", metadata: ["error": "\(error)"])
+            throw RuntimeError.internalError("The session's state could not be saved. Try again.")
+        }
+        if change.startStep { startStepTask() }
+    }
+
+    /// Commits from inside the turn loop, where a failure stops the loop.
+    private func commitInLoop(_ change: Change) async -> Bool {
+        do {
+            try await commit(change)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func touch() {
+        record.session.lastActiveAt = currentUnixSeconds()
+    }
+
+    // MARK: - Creation
+
+    /// Writes the new session and, when there is initial input, starts its first turn.
+    func create(initialInput: [InputMessage]?) async throws {
+        var change = Change()
+        change.session = true
+        change.events.append(SessionEvent(.sessionCreated(record.session)))
+        if let initialInput {
+            acceptMessages(initialInput, into: &change)
+        }
+        try await commit(change)
+    }
+
+    // MARK: - Input
+
+    /// Applies a batch of input events atomically: every event is validated before any is
+    /// applied, and all their effects are committed in one transaction.
+    func submit(_ inputs: [SessionInput], idempotencyKey: String?, requestHash: String) async throws {
+        guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
+        if let key = idempotencyKey {
+            if try replayed(key: key, hash: requestHash) { return }
+            if let stored = try await log.store.idempotencyRecord(projectID: projectID, scope: idempotencyScope, key: key) {
+                guard stored.requestHash == requestHash else { throw Self.keyReuse() }
+                return
+            }
+            // Another request with this key may have been accepted while we looked.
+            if try replayed(key: key, hash: requestHash) { return }
+        }
+
+        try validate(inputs)
+
+        var change = Change()
+        var cancel = false
+        for input in inputs {
+            switch input {
+            case .message(let messages):
+                acceptMessages(messages, into: &change)
+            case .cancel:
+                cancel = true
+            case .toolResult(let turnID, let callID, let success, let output, let error):
+                acceptToolResult(turnID: turnID, callID: callID, success: success, output: output, error: error, into: &change)
+            case .mcpApprovalResult, .computerUseApprovalResult:
+                break  // rejected by validate
+            }
+        }
+        if cancel { requestCancel(into: &change) }
+        touch()
+        change.session = true
+
+        var idempotency: IdempotencyRecord?
+        if let key = idempotencyKey {
+            remember(key: key, hash: requestHash)
+            idempotency = IdempotencyRecord(scope: idempotencyScope, key: key, requestHash: requestHash, status: 202, response: "")
+        }
+        try await commit(change, idempotency: idempotency)
+    }
+
+    private var idempotencyScope: String { "events:\(sessionID)" }
+
+    private static func keyReuse() -> RuntimeError {
+        .invalid(
+            ValidationError(
+                "This Idempotency-Key was already used with a different request body. Use a new key for a different request.",
+                param: "Idempotency-Key", code: "idempotency_key_reused"))
+    }
+
+    private func replayed(key: String, hash: String) throws -> Bool {
+        guard let previous = recentKeys.last(where: { $0.key == key }) else { return false }
+        guard previous.hash == hash else { throw Self.keyReuse() }
+        return true
+    }
+
+    private func remember(key: String, hash: String) {
+        recentKeys.append((key, hash))
+        if recentKeys.count > 1024 { recentKeys.removeFirst(recentKeys.count - 1024) }
+    }
+
+    private func validate(_ inputs: [SessionInput]) throws {
+        var seenCalls = Set<String>()
+        for (index, input) in inputs.enumerated() {
+            switch input {
+            case .toolResult(let turnID, let callID, _, _, _):
+                guard let active, active.turn.id == turnID,
+                    active.pendingCalls.contains(where: { $0.callID == callID && !$0.resolved }),
+                    seenCalls.insert(callID).inserted
+                else {
+                    throw RuntimeError.unknownPendingToolCall(callID: callID)
+                }
+            case .mcpApprovalResult(let requestID, _):
+                throw RuntimeError.invalid(
+                    ValidationError("Unknown pending approval request: \(requestID)", param: "events[\(index)].request_id", code: "invalid_request_error"))
+            case .computerUseApprovalResult(let requestID):
+                throw RuntimeError.invalid(
+                    ValidationError("Unknown pending approval request: \(requestID)", param: "events[\(index)].request_id", code: "invalid_request_error"))
+            case .message, .cancel:
+                break
+            }
+        }
+    }
+
+    /// A user message steers the running turn, or starts (or queues) a new one.
+    private func acceptMessages(_ messages: [InputMessage], into change: inout Change) {
+        if var a = active, a.acceptsSteering, !a.cancelRequested {
+            a.steers.append(contentsOf: messages)
+            a.record.runtime = a.runtimeJSON
+            active = a
+            change.turns.append(a.record)
+            return
+        }
+        let now = currentUnixSeconds()
+        let turn = Turn(
+            id: IDGenerator.make(.turn), sessionID: sessionID, agentID: record.session.agent.id, status: .queued, createdAt: now,
+            promptCacheTTL: record.session.promptCacheTTL)
+        let turnRecord = TurnRecord(turn: turn, input: messages)
+        change.events.append(SessionEvent(.turnCreated(turn)))
+        if active == nil && queued.isEmpty {
+            start(turnRecord, into: &change)
+        } else {
+            queued.append(turnRecord)
+            change.turns.append(turnRecord)
+        }
+    }
+
+    /// Moves a queued turn to in-progress and records its user messages.
+    private func start(_ turnRecord: TurnRecord, into change: inout Change) {
+        var t = turnRecord
+        let now = currentUnixSeconds()
+        t.turn.status = .inProgress
+        t.turn.startedAt = now
+        let input = t.input
+        t.input = []
+        var a = ActiveTurn(record: t, phase: .running)
+
+        record.session.status = .inProgress
+        record.session.requiredActions = []
+        record.session.lastActiveAt = now
+        change.session = true
+        change.events.append(SessionEvent(.sessionInProgress(record.session)))
+        change.events.append(SessionEvent(.turnInProgress(t.turn)))
+        appendUserMessages(input, turnID: t.turn.id, into: &change)
+        a.record.runtime = a.runtimeJSON
+        active = a
+        change.turns.append(a.record)
+        change.startStep = true
+    }
+
+    private func appendUserMessages(_ messages: [InputMessage], turnID: String, into change: inout Change) {
+        for m in messages {
+            let item = SessionItem.message(MessageItem(id: IDGenerator.make(.item), turnID: turnID, role: .user, content: m.content, phase: nil, status: .completed))
+            let itemRecord = ItemRecord(item: item)
+            change.items.append(itemRecord)
+            change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: nil)))
+            if let modelItem = ModelInput.modelItem(for: itemRecord) { history.append(modelItem) }
+        }
+    }
+
+    private func acceptToolResult(turnID: String, callID: String, success: Bool, output: FunctionOutput?, error: String?, into change: inout Change) {
+        guard var a = active, let index = a.pendingCalls.firstIndex(where: { $0.callID == callID && !$0.resolved }) else { return }
+        a.pendingCalls[index].resolved = true
+        let item = SessionItem.functionCallOutput(
+            FunctionCallOutputItem(
+                id: IDGenerator.make(.item), turnID: turnID, callID: callID, output: output,
+                error: success ? nil : (error ?? "The tool call failed."), status: success ? .completed : .failed))
+        let itemRecord = ItemRecord(item: item)
+        change.items.append(itemRecord)
+        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: nil)))
+        if let modelItem = ModelInput.modelItem(for: itemRecord) { history.append(modelItem) }
+
+        if a.phase == .waiting {
+            if a.unresolvedCalls.isEmpty {
+                a.phase = .running
+                a.turn.status = .inProgress
+                record.session.status = .inProgress
+                record.session.requiredActions = []
+                change.events.append(SessionEvent(.sessionInProgress(record.session)))
+                change.startStep = true
+            } else {
+                record.session.requiredActions = requiredActions(for: a)
+            }
+            change.session = true
+        }
+        a.record.runtime = a.runtimeJSON
+        active = a
+        change.turns.append(a.record)
+    }
+
+    private func requiredActions(for a: ActiveTurn) -> [RequiredAction] {
+        a.unresolvedCalls.map { .functionCall(callID: $0.callID, name: $0.name, arguments: $0.arguments, turnID: a.turn.id) }
+    }
+
+    // MARK: - Cancel
+
+    private func requestCancel(into change: inout Change) {
+        guard var a = active, !a.cancelRequested else { return }
+        a.cancelRequested = true
+        a.acceptsSteering = false
+        active = a
+        if let stepTask {
+            // The loop finalises the turn once its model request has stopped.
+            stepTask.cancel()
+        } else {
+            finishTurn(.cancelled, error: nil, into: &change)
+        }
+    }
+
+    // MARK: - Update and delete
+
+    func update(_ request: SessionUpdateRequest) async throws -> AgentSession {
+        guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
+        request.apply(to: &record.session)
+        var change = Change()
+        change.session = true
+        try await commit(change)
+        return record.session
+    }
+
+    /// Deletes the session, refusing while a turn is open.
+    func delete() async throws {
+        guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
+        if active != nil || !queued.isEmpty {
+            throw RuntimeError.conflict(
+                "Session '\(sessionID)' has a turn in progress. Cancel it (agent.session.input.cancel) and wait for the session to become idle before deleting it.",
+                code: "session_active")
+        }
+        deleting = true
+        do {
+            _ = try await log.store.deleteSession(projectID: projectID, id: sessionID)
+        } catch {
+            deleting = false
+            throw RuntimeError.internalError("The session could not be deleted. Try again.")
+        }
+        log.broadcaster.close(sessionID: sessionID, reason: .sessionDeleted)
+    }
+
+    /// Stops the turn loop without recording anything (shutdown).
+    func halt() {
+        halted = true
+        isBroken = true
+        stepTask?.cancel()
+    }
+
+    // MARK: - Recovery
+
+    /// After a restart: a turn that was calling the model re-issues its request; a turn waiting
+    /// for tool results keeps waiting; queued turns run in order.
+    func resume(restartedItems items: [ItemRecord]) async {
+        guard stepTask == nil else { return }
+        var change = Change()
+        // Items that were being streamed when the process stopped are incomplete.
+        for record in items {
+            switch record.item {
+            case .message(var m) where m.status == .inProgress:
+                m.status = .incomplete
+                change.items.append(ItemRecord(item: .message(m), modelItem: record.modelItem))
+            case .reasoning(var r) where r.status == .inProgress:
+                r.status = .incomplete
+                change.items.append(ItemRecord(item: .reasoning(r), modelItem: record.modelItem))
+            default:
+                break
+            }
+        }
+        if let a = active {
+            if a.cancelRequested {
+                finishTurn(.cancelled, error: nil, into: &change)
+            } else if a.phase == .running {
+                change.startStep = true
+            }
+        } else if !queued.isEmpty {
+            start(queued.removeFirst(), into: &change)
+        } else if record.session.status != .idle && record.session.status != .failed {
+            record.session.status = .idle
+            record.session.requiredActions = []
+            change.session = true
+            change.events.append(SessionEvent(.sessionIdle(record.session)))
+        }
+        _ = await commitInLoop(change)
+    }
+
+    // MARK: - The turn loop
+
+    private func startStepTask() {
+        guard stepTask == nil, let a = active, a.phase == .running else { return }
+        let turnID = a.turn.id
+        stepGeneration += 1
+        let generation = stepGeneration
+        stepTask = Task { await self.runSteps(turnID: turnID, generation: generation) }
+    }
+
+    /// Calls the model until the turn completes, fails, is cancelled or waits for tool results.
+    private func runSteps(turnID: String, generation: Int) async {
+        defer {
+            if stepGeneration == generation { stepTask = nil }
+        }
+        while let a = active, a.turn.id == turnID, a.phase == .running {
+            if a.cancelRequested || Task.isCancelled {
+                var change = Change()
+                finishTurn(.cancelled, error: nil, into: &change)
+                _ = await commitInLoop(change)
+                return
+            }
+            if !a.steers.isEmpty {
+                var change = Change()
+                deliverSteers(into: &change)
+                guard await commitInLoop(change) else { return }
+            }
+            let outcome = await callModel(turnID: turnID)
+            guard var a = active, a.turn.id == turnID else { return }
+            var change = Change()
+            switch outcome {
+            case .cancelled:
+                finishTurn(.cancelled, error: nil, into: &change)
+            case .failed(let error):
+                finishTurn(.failed, error: error, into: &change)
+            case .storageFailed:
+                return
+            case .completed(let calledTools):
+                if a.cancelRequested {
+                    finishTurn(.cancelled, error: nil, into: &change)
+                } else if !a.unresolvedCalls.isEmpty {
+                    // Wait for the application to submit the function results.
+                    a.phase = .waiting
+                    a.turn.status = .waiting
+                    a.record.runtime = a.runtimeJSON
+                    active = a
+                    record.session.status = .requiresAction
+                    record.session.requiredActions = requiredActions(for: a)
+                    change.session = true
+                    change.turns.append(a.record)
+                    change.events.append(SessionEvent(.sessionRequiresAction(record.session)))
+                } else if calledTools || !a.steers.isEmpty {
+                    // Results are in (or new user input arrived): call the model again.
+                    a.record.runtime = a.runtimeJSON
+                    active = a
+                    change.turns.append(a.record)
+                } else {
+                    finishTurn(.completed, error: nil, into: &change)
+                }
+            }
+            guard await commitInLoop(change) else { return }
+            if let a = active, a.turn.id == turnID, a.phase == .running, !a.cancelRequested {
+                continue
+            }
+            return
+        }
+    }
+
+    private func deliverSteers(into change: inout Change) {
+        guard var a = active, !a.steers.isEmpty else { return }
+        let steers = a.steers
+        a.steers = []
+        a.record.runtime = a.runtimeJSON
+        active = a
+        appendUserMessages(steers, turnID: a.turn.id, into: &change)
+        change.turns.append(a.record)
+    }
+
+    enum ModelOutcome {
+        case completed(calledTools: Bool)
+        case failed(TurnError)
+        case cancelled
+        case storageFailed
+    }
+
+    /// The state of one provider output item while it streams.
+    private struct StreamingItem {
+        var itemID: String
+        var outputIndex: Int
+        var kind: Kind
+        var texts: [Int: String] = [:]
+        var announced: Bool
+
+        enum Kind { case message, reasoning, functionCall, other }
+    }
+
+    /// A completed assistant message whose `item.done` waits until we know whether the response
+    /// also calls tools (which makes the message commentary rather than the final answer).
+    private struct HeldMessage {
+        var item: MessageItem
+        var outputIndex: Int
+        var modelItem: JSONValue
+        var explicitPhase: Bool
+    }
+
+    private func callModel(turnID: String) async -> ModelOutcome {
+        let request = ModelInput.request(sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history)
+        var items: [Int: StreamingItem] = [:]
+        var held: [HeldMessage] = []
+        var calledTools = false
+        var usage: ModelUsage?
+        var finished = false
+        var incompleteReason: String?
+
+        func location(_ s: StreamingItem, _ index: Int) -> PartLocation {
+            PartLocation(sessionID: sessionID, turnID: turnID, itemID: s.itemID, outputIndex: s.outputIndex, index: index)
+        }
+
+        do {
+            let stream = try await model.stream(request)
+            for try await event in stream {
+                if active?.cancelRequested ?? true { break }
+                switch event {
+                case .outputItemAdded(let index, let raw):
+                    let kind = Self.kind(of: raw)
+                    guard kind != .other else { continue }
+                    var s = StreamingItem(itemID: IDGenerator.make(.item), outputIndex: takeOutputIndex(), kind: kind, announced: false)
+                    if kind == .message || kind == .reasoning {
+                        let item = kind == .message
+                            ? SessionItem.message(MessageItem(id: s.itemID, turnID: turnID, role: .assistant, content: [], phase: Self.phase(of: raw), status: .inProgress))
+                            : SessionItem.reasoning(ReasoningItem(id: s.itemID, turnID: turnID, summary: [], status: .inProgress))
+                        s.announced = true
+                        var change = Change()
+                        change.items.append(ItemRecord(item: item))
+                        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: s.outputIndex)))
+                        guard await commitInLoop(change) else { return .storageFailed }
+                    }
+                    items[index] = s
+
+                case .contentPartAdded(_, let index, let contentIndex, let part):
+                    guard let s = items[index], s.kind == .message else { continue }
+                    emitDetached(.contentPartAdded(location(s, contentIndex), text: part["text"]?.stringValue ?? ""))
+                case .outputTextDelta(_, let index, let contentIndex, let delta):
+                    guard var s = items[index], s.kind == .message else { continue }
+                    s.texts[contentIndex, default: ""] += delta
+                    items[index] = s
+                    emitDetached(.outputTextDelta(location(s, contentIndex), delta: delta))
+                case .outputTextDone(_, let index, let contentIndex, let text):
+                    guard var s = items[index], s.kind == .message else { continue }
+                    s.texts[contentIndex] = text
+                    items[index] = s
+                    emitDetached(.outputTextDone(location(s, contentIndex), text: text))
+                case .contentPartDone(_, let index, let contentIndex, let part):
+                    guard let s = items[index], s.kind == .message else { continue }
+                    emitDetached(.contentPartDone(location(s, contentIndex), text: part["text"]?.stringValue ?? s.texts[contentIndex] ?? ""))
+                case .reasoningSummaryPartAdded(_, let index, let summaryIndex, let part):
+                    guard let s = items[index], s.kind == .reasoning else { continue }
+                    emitDetached(.reasoningSummaryPartAdded(location(s, summaryIndex), text: part["text"]?.stringValue ?? ""))
+                case .reasoningSummaryTextDelta(_, let index, let summaryIndex, let delta):
+                    guard var s = items[index], s.kind == .reasoning else { continue }
+                    s.texts[summaryIndex, default: ""] += delta
+                    items[index] = s
+                    emitDetached(.reasoningSummaryTextDelta(location(s, summaryIndex), delta: delta))
+                case .reasoningSummaryTextDone(_, let index, let summaryIndex, let text):
+                    guard var s = items[index], s.kind == .reasoning else { continue }
+                    s.texts[summaryIndex] = text
+                    items[index] = s
+                    emitDetached(.reasoningSummaryTextDone(location(s, summaryIndex), text: text))
+                case .reasoningSummaryPartDone(_, let index, let summaryIndex, let part):
+                    guard let s = items[index], s.kind == .reasoning else { continue }
+                    emitDetached(.reasoningSummaryPartDone(location(s, summaryIndex), text: part["text"]?.stringValue ?? s.texts[summaryIndex] ?? "", incomplete: false))
+
+                case .outputItemDone(let index, let raw):
+                    let kind = Self.kind(of: raw)
+                    guard kind != .other else { continue }
+                    var s = items[index] ?? StreamingItem(itemID: IDGenerator.make(.item), outputIndex: takeOutputIndex(), kind: kind, announced: false)
+                    items[index] = nil
+                    var change = Change()
+                    switch kind {
+                    case .message:
+                        let message = MessageItem(
+                            id: s.itemID, turnID: turnID, role: .assistant, content: Self.outputContent(of: raw, fallback: s.texts),
+                            phase: Self.phase(of: raw), status: Self.outputStatus(of: raw))
+                        if !s.announced {
+                            var announced = message
+                            announced.status = .inProgress
+                            announced.content = []
+                            change.items.append(ItemRecord(item: .message(announced)))
+                            change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .message(announced), outputIndex: s.outputIndex)))
+                            s.announced = true
+                        }
+                        held.append(HeldMessage(item: message, outputIndex: s.outputIndex, modelItem: raw, explicitPhase: message.phase != nil))
+                    case .reasoning:
+                        let summary = Self.summary(of: raw, fallback: s.texts)
+                        let reasoning = ReasoningItem(id: s.itemID, turnID: turnID, summary: summary, status: Self.outputStatus(of: raw))
+                        if !s.announced {
+                            var announced = reasoning
+                            announced.status = .inProgress
+                            announced.summary = []
+                            change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .reasoning(announced), outputIndex: s.outputIndex)))
+                        }
+                        change.items.append(ItemRecord(item: .reasoning(reasoning), modelItem: raw))
+                        change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .reasoning(reasoning), outputIndex: s.outputIndex)))
+                        history.append(ModelInput.replayable(raw))
+                    case .functionCall:
+                        calledTools = true
+                        // Messages before a tool call in the same response are commentary.
+                        releaseHeld(&held, finalAnswer: false, into: &change)
+                        recordFunctionCall(raw, streaming: s, turnID: turnID, into: &change)
+                    case .other:
+                        break
+                    }
+                    guard await commitInLoop(change) else { return .storageFailed }
+
+                case .completed(_, let u):
+                    usage = u
+                    finished = true
+                case .incomplete(_, let reason, let u):
+                    usage = u
+                    incompleteReason = reason ?? "incomplete"
+                    finished = true
+                case .created, .functionCallArgumentsDelta, .other:
+                    break
+                }
+            }
+        } catch let error as ModelError {
+            var change = Change()
+            abandon(items: items, held: &held, turnID: turnID, into: &change)
+            addUsage(usage)
+            guard await commitInLoop(change) else { return .storageFailed }
+            if Task.isCancelled || active?.cancelRequested == true { return .cancelled }
+            return .failed(Self.turnError(for: error))
+        } catch {
+            var change = Change()
+            abandon(items: items, held: &held, turnID: turnID, into: &change)
+            guard await commitInLoop(change) else { return .storageFailed }
+            if error is CancellationError || Task.isCancelled || active?.cancelRequested == true { return .cancelled }
+            logger.error("model call failed unexpectedly", metadata: ["error": "\(error)"])
+            return .failed(TurnError(code: .internalError, message: "The model call failed unexpectedly."))
+        }
+
+        var change = Change()
+        if !finished || Task.isCancelled || active?.cancelRequested == true {
+            abandon(items: items, held: &held, turnID: turnID, into: &change)
+            addUsage(usage)
+            guard await commitInLoop(change) else { return .storageFailed }
+            if Task.isCancelled || active?.cancelRequested == true { return .cancelled }
+            return .failed(TurnError(code: .serverError, message: "The model's response ended before it was complete."))
+        }
+        if let incompleteReason {
+            abandon(items: items, held: &held, turnID: turnID, into: &change)
+            addUsage(usage)
+            guard await commitInLoop(change) else { return .storageFailed }
+            if incompleteReason == "max_output_tokens" {
+                return .failed(TurnError(code: .maxOutputTokens, message: "The model reached its maximum output length before finishing."))
+            }
+            return .failed(TurnError(code: .serverError, message: "The model's response was incomplete (\(incompleteReason))."))
+        }
+        releaseHeld(&held, finalAnswer: !calledTools, into: &change)
+        addUsage(usage)
+        if var a = active {
+            a.record.runtime = a.runtimeJSON
+            active = a
+            change.turns.append(a.record)
+        }
+        change.session = true
+        guard await commitInLoop(change) else { return .storageFailed }
+        return .completed(calledTools: calledTools)
+    }
+
+    private func emitDetached(_ body: SessionEvent.Body) {
+        log.appendDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(body)]))
+    }
+
+    private func takeOutputIndex() -> Int {
+        guard var a = active else { return 0 }
+        let index = a.nextOutputIndex
+        a.nextOutputIndex += 1
+        active = a
+        return index
+    }
+
+    private func addUsage(_ usage: ModelUsage?) {
+        guard let usage, var a = active else { return }
+        let u = TokenUsage(
+            inputTokens: usage.inputTokens, cachedTokens: usage.cachedTokens, outputTokens: usage.outputTokens,
+            reasoningTokens: usage.reasoningTokens, totalTokens: usage.totalTokens)
+        a.turn.usage = (a.turn.usage ?? .zero) + u
+        active = a
+        record.session.usage = (record.session.usage ?? .zero) + u
+    }
+
+    private func releaseHeld(_ held: inout [HeldMessage], finalAnswer: Bool, into change: inout Change) {
+        for var h in held {
+            if !h.explicitPhase { h.item.phase = finalAnswer ? .finalAnswer : .commentary }
+            change.items.append(ItemRecord(item: .message(h.item), modelItem: h.modelItem))
+            change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .message(h.item), outputIndex: h.outputIndex)))
+            if let modelItem = ModelInput.modelItem(for: ItemRecord(item: .message(h.item), modelItem: h.modelItem)) {
+                history.append(modelItem)
+            }
+        }
+        held = []
+    }
+
+    /// Ends items that were still streaming when the response stopped: they are incomplete and
+    /// are not sent back to the model.
+    private func abandon(items: [Int: StreamingItem], held: inout [HeldMessage], turnID: String, into change: inout Change) {
+        for h in held {
+            var m = h.item
+            m.status = .incomplete
+            change.items.append(ItemRecord(item: .message(m)))
+            change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .message(m), outputIndex: h.outputIndex)))
+        }
+        held = []
+        for s in items.values.sorted(by: { $0.outputIndex < $1.outputIndex }) where s.announced {
+            switch s.kind {
+            case .message:
+                let content = s.texts.keys.sorted().map { ContentPart.outputText(s.texts[$0] ?? "") }
+                let m = MessageItem(id: s.itemID, turnID: turnID, role: .assistant, content: content, phase: nil, status: .incomplete)
+                change.items.append(ItemRecord(item: .message(m)))
+                change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .message(m), outputIndex: s.outputIndex)))
+            case .reasoning:
+                let r = ReasoningItem(id: s.itemID, turnID: turnID, summary: s.texts.keys.sorted().map { s.texts[$0] ?? "" }, status: .incomplete)
+                change.items.append(ItemRecord(item: .reasoning(r)))
+                change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .reasoning(r), outputIndex: s.outputIndex)))
+            default:
+                break
+            }
+        }
+    }
+
+    private func recordFunctionCall(_ raw: JSONValue, streaming s: StreamingItem, turnID: String, into change: inout Change) {
+        let callID = raw["call_id"]?.stringValue ?? IDGenerator.make(.call)
+        let name = raw["name"]?.stringValue ?? ""
+        let arguments: JSONValue = raw["arguments"] ?? .string("{}")
+        var call = FunctionCallItem(id: s.itemID, turnID: turnID, callID: callID, name: name, arguments: arguments, status: .inProgress)
+        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .functionCall(call), outputIndex: s.outputIndex)))
+        call.status = .completed
+        change.items.append(ItemRecord(item: .functionCall(call), modelItem: raw))
+        change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .functionCall(call), outputIndex: s.outputIndex)))
+        history.append(ModelInput.replayable(raw))
+
+        let isClientTool = record.session.agent.config.functionTools.contains { $0.name == name }
+        guard var a = active else { return }
+        if isClientTool {
+            a.pendingCalls.append(PendingCall(callID: callID, name: name, arguments: arguments, itemID: s.itemID, resolved: false))
+        } else {
+            // The model called a tool that does not exist: tell it, as Codex does.
+            let output = SessionItem.functionCallOutput(
+                FunctionCallOutputItem(
+                    id: IDGenerator.make(.item), turnID: turnID, callID: callID, output: nil,
+                    error: "Unknown tool '\(name)'. Only the tools listed in this request can be called.", status: .failed))
+            let outputRecord = ItemRecord(item: output)
+            change.items.append(outputRecord)
+            change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: output, outputIndex: nil)))
+            if let modelItem = ModelInput.modelItem(for: outputRecord) { history.append(modelItem) }
+        }
+        a.record.runtime = a.runtimeJSON
+        active = a
+        change.turns.append(a.record)
+    }
+
+    // MARK: - Ending a turn
+
+    private enum Ending { case completed, failed, cancelled }
+
+    private func finishTurn(_ ending: Ending, error: TurnError?, into change: inout Change) {
+        guard var a = active else { return }
+        let now = currentUnixSeconds()
+        // Calls that will never get a result are closed, so the history stays valid for the model.
+        for call in a.unresolvedCalls {
+            let output = SessionItem.functionCallOutput(
+                FunctionCallOutputItem(
+                    id: IDGenerator.make(.item), turnID: a.turn.id, callID: call.callID, output: nil,
+                    error: "The turn ended before a result was submitted for this call.", status: .incomplete))
+            let outputRecord = ItemRecord(item: output)
+            change.items.append(outputRecord)
+            change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: output, outputIndex: nil)))
+            if let modelItem = ModelInput.modelItem(for: outputRecord) { history.append(modelItem) }
+        }
+        for i in a.pendingCalls.indices { a.pendingCalls[i].resolved = true }
+        // Steers that never reached the model are kept in the history as user messages.
+        if !a.steers.isEmpty {
+            appendUserMessages(a.steers, turnID: a.turn.id, into: &change)
+            a.steers = []
+        }
+        a.turn.completedAt = now
+        a.turn.usage = a.turn.usage ?? .zero
+        switch ending {
+        case .completed:
+            a.turn.status = .completed
+            a.turn.error = nil
+        case .failed:
+            a.turn.status = .failed
+            a.turn.error = error ?? TurnError(code: .internalError, message: "The turn failed.")
+            let e = a.turn.error!
+            change.events.append(
+                SessionEvent(
+                    .error(
+                        sessionID: sessionID,
+                        error: SessionError(type: Self.errorType(for: e.code), message: e.message, code: e.code.rawValue, param: nil))))
+        case .cancelled:
+            a.turn.status = .cancelled
+        }
+        a.record.runtime = a.runtimeJSON
+        change.turns.append(a.record)
+        switch ending {
+        case .completed: change.events.append(SessionEvent(.turnCompleted(a.turn)))
+        case .failed: change.events.append(SessionEvent(.turnFailed(a.turn)))
+        case .cancelled: change.events.append(SessionEvent(.turnCancelled(a.turn)))
+        }
+        active = nil
+        stepTask = nil
+        stepGeneration += 1
+
+        record.session.status = .idle
+        record.session.requiredActions = []
+        record.session.lastActiveAt = now
+        change.session = true
+        change.events.append(SessionEvent(.sessionIdle(record.session)))
+        if !queued.isEmpty {
+            start(queued.removeFirst(), into: &change)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private static func kind(of raw: JSONValue) -> StreamingItem.Kind {
+        switch raw["type"]?.stringValue {
+        case "message": return .message
+        case "reasoning": return .reasoning
+        case "function_call": return .functionCall
+        default: return .other
+        }
+    }
+
+    private static func phase(of raw: JSONValue) -> MessagePhase? {
+        raw["phase"]?.stringValue.flatMap(MessagePhase.init(rawValue:))
+    }
+
+    private static func outputStatus(of raw: JSONValue) -> OutputItemStatus {
+        raw["status"]?.stringValue.flatMap(OutputItemStatus.init(rawValue:)) ?? .completed
+    }
+
+    private static func outputContent(of raw: JSONValue, fallback: [Int: String]) -> [ContentPart] {
+        if let parts = raw["content"]?.arrayValue {
+            return parts.compactMap { part in
+                switch part["type"]?.stringValue {
+                case "output_text": return .outputText(part["text"]?.stringValue ?? "")
+                case "refusal": return .outputText(part["refusal"]?.stringValue ?? "")
+                default: return nil
+                }
+            }
+        }
+        return fallback.keys.sorted().map { .outputText(fallback[$0] ?? "") }
+    }
+
+    private static func summary(of raw: JSONValue, fallback: [Int: String]) -> [String] {
+        if let parts = raw["summary"]?.arrayValue {
+            return parts.compactMap { $0["text"]?.stringValue }
+        }
+        return fallback.keys.sorted().map { fallback[$0] ?? "" }
+    }
+
+    static func turnError(for error: ModelError) -> TurnError {
+        let code: TurnErrorCode
+        switch error.kind {
+        case .authentication: code = .authenticationError
+        case .rateLimited: code = error.code == "insufficient_quota" ? .usageLimitExceeded : .rateLimitExceeded
+        case .server, .protocolViolation: code = .serverError
+        case .overloaded: code = .serverOverloaded
+        case .contextLengthExceeded: code = .contextLengthExceeded
+        case .maxOutputTokens: code = .maxOutputTokens
+        case .invalidRequest: code = .invalidRequest
+        case .notFound: code = .resourceNotFound
+        case .connection: code = .connectionFailed
+        case .timeout: code = .requestTimeout
+        }
+        return TurnError(code: code, message: "The model provider returned an error: \(error.message.prefix(2000))")
+    }
+
+    private static func errorType(for code: TurnErrorCode) -> String {
+        switch code {
+        case .invalidRequest, .contextLengthExceeded, .resourceNotFound, .maxOutputTokens: return "invalid_request_error"
+        case .authenticationError: return "authentication_error"
+        case .rateLimitExceeded, .usageLimitExceeded: return "rate_limit_error"
+        default: return "server_error"
+        }
+    }
+}

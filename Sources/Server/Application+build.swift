@@ -1,0 +1,47 @@
+public import Hummingbird
+public import Logging
+public import Runtime
+public import Storage
+import ModelProviders
+import NIOCore
+
+/// Where the server listens.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// The router: `/v1/…` routes behind error and auth middleware.
+public func buildRouter(runtime: AgentRuntime, logger: Logger) -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: ErrorMiddleware(logger: logger))
+    router.get("/health") { _, _ -> Response in
+        JSONResponse.make(bytes: Array(#"{"status":"ok"}"#.utf8))
+    }
+    let v1 = router.group("v1")
+    v1.add(middleware: AuthMiddleware(store: runtime.store))
+    SessionsController(runtime: runtime).addRoutes(to: v1)
+    AgentsController(store: runtime.store).addRoutes(to: v1)
+    UnavailableController().addRoutes(to: v1)
+    return router
+}
+
+/// Builds the HTTP application around a runtime. The runtime is not started here: run it as a
+/// service next to the application (see `runServer`), so that shutdown can stop it first.
+public func buildApplication(
+    runtime: AgentRuntime,
+    configuration: ServerConfiguration,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(runtime: runtime, logger: logger),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cma"),
+        onServerRunning: onServerRunning,
+        logger: logger)
+}

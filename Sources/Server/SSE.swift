@@ -1,0 +1,136 @@
+import HTTPTypes
+import AgentsAPI
+import Hummingbird
+import NIOCore
+import Runtime
+import Storage
+
+/// Server-sent events for session streams.
+///
+/// Each event is written whole, in one buffer: `event: <type>\ndata: <json>\n\n`. We never send
+/// `id:` lines (the official SDK's decoder then mishandles comment keep-alives); the event ID is
+/// in the JSON. Keep-alives are `: ping` comments.
+enum SSE {
+    /// Decides when a stream has delivered what it was opened for.
+    struct Terminator: Sendable {
+        enum Mode: Sendable {
+            /// `GET …/events`: a live subscription that runs until the client leaves.
+            case live
+            /// `POST /agents/sessions` with `stream: true`: ends after the first root turn has ended
+            /// and the session is idle (or has failed).
+            case initialTurn
+        }
+
+        var mode: Mode
+        private var rootTurnID: String?
+        private var rootEnded = false
+
+        init(_ mode: Mode) {
+            self.mode = mode
+        }
+
+        /// Whether the stream is complete after `event`.
+        mutating func isDone(after event: StoredEvent) -> Bool {
+            guard mode == .initialTurn else { return false }
+            switch event.type {
+            case "agent.session.turn.created":
+                if rootTurnID == nil { rootTurnID = event.turnID }
+            case "agent.session.turn.completed", "agent.session.turn.failed", "agent.session.turn.cancelled":
+                if event.turnID != nil, event.turnID == rootTurnID { rootEnded = true }
+            case "agent.session.idle":
+                return rootEnded
+            case "agent.session.failed":
+                return true
+            default:
+                break
+            }
+            return false
+        }
+    }
+
+    static let headers: HTTPFields = [
+        .contentType: "text/event-stream",
+        .cacheControl: "no-cache",
+        HTTPField.Name("X-Accel-Buffering")!: "no",
+    ]
+
+    /// A streaming response that relays `subscription` until it ends, the client goes away, or
+    /// the terminator says the stream is complete.
+    static func response(request: Request, subscription: Broadcaster.Subscription, terminator: Terminator, obfuscate: Bool) -> Response {
+        Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var terminator = terminator
+                var completed = false
+                do {
+                    try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        for await delivery in subscription.events {
+                            switch delivery {
+                            case .heartbeat:
+                                try await writer.write(ByteBuffer(string: ": ping\n\n"))
+                            case .event(let event):
+                                try await writer.write(frame(event, obfuscate: obfuscate))
+                                if terminator.isDone(after: event) {
+                                    completed = true
+                                    return
+                                }
+                            }
+                        }
+                    }
+                } catch {
+                    // The client went away, or writing failed: nothing more to send.
+                    subscription.cancel()
+                    return
+                }
+                subscription.cancel()
+                if completed {
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                } else if subscription.endReason == .overflowed {
+                    try await writer.write(overflowFrame(sessionID: subscription.sessionID))
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func frame(_ event: StoredEvent, obfuscate: Bool) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(event.json.count + event.type.utf8.count + 48)
+        buffer.writeString("event: ")
+        buffer.writeString(event.type)
+        buffer.writeString("\ndata: ")
+        if obfuscate, event.type.hasSuffix(".delta"), event.json.last == UInt8(ascii: "}") {
+            buffer.writeBytes(event.json.dropLast())
+            buffer.writeString(#","obfuscation":""#)
+            buffer.writeString(padding())
+            buffer.writeString("\"}")
+        } else {
+            buffer.writeBytes(event.json)
+        }
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    private static let paddingAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    /// Random alphanumeric padding that hides the length of streamed fragments.
+    static func padding() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let length = Int.random(in: 8...40, using: &rng)
+        return String((0..<length).map { _ in paddingAlphabet.randomElement(using: &rng)! })
+    }
+
+    static func overflowFrame(sessionID: String) -> ByteBuffer {
+        let event = SessionEvent(
+            .error(
+                sessionID: sessionID,
+                error: SessionError(
+                    type: "server_error",
+                    message: "This stream fell too far behind the session's events and was closed. Reconnect, and read missed items from the list endpoints.",
+                    code: "stream_buffer_overflow", param: nil)))
+        var buffer = ByteBuffer()
+        buffer.writeString("event: error\ndata: ")
+        buffer.writeBytes(event.jsonBytes)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ModelProviders
+import Runtime
+import Server
+import ServiceLifecycle
+import Storage
+
+@main
+struct CMA: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cma",
+        abstract: "A self-hosted runtime for Codex agents, speaking the OpenAI Agents API.",
+        subcommands: [Serve.self, Keys.self])
+}
+
+/// Options shared by commands that use the data directory.
+struct DataDirOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Where the database lives (env CMA_DATA_DIR; default ./.cma).")
+    var dataDir: String?
+
+    var resolved: String {
+        dataDir ?? ProcessInfo.processInfo.environment["CMA_DATA_DIR"] ?? "./.cma"
+    }
+
+    /// Creates the directory (owner-only) and opens the database in it.
+    func openStore() throws -> SQLiteStore {
+        let path = resolved
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return try SQLiteStore(path: (path as NSString).appendingPathComponent("cma.sqlite"))
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the API server.")
+
+    @Option(help: "Address to listen on (env CMA_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free port (env CMA_PORT; default 8080).")
+    var port: Int?
+
+    @OptionGroup var data: DataDirOption
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let level = env["CMA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "cma")
+
+        let host = host ?? env["CMA_HOST"] ?? "127.0.0.1"
+        guard let port = port ?? (env["CMA_PORT"].map { Int($0) } ?? 8080), (0...65535).contains(port) else {
+            throw ValidationError("CMA_PORT must be a port number.")
+        }
+        let store = try data.openStore()
+        let modelConfiguration = ModelProviderConfiguration.fromEnvironment(env)
+        let model = OpenAIResponsesClient(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
+        let runtime = AgentRuntime(store: store, model: model, logger: Logger(label: "cma.runtime"))
+        let dataDir = data.resolved
+        let app = buildApplication(
+            runtime: runtime, configuration: ServerConfiguration(host: host, port: port), logger: logger,
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                let line = "cma listening on http://\(host):\(bound) (data: \(dataDir), model API: \(modelConfiguration.baseURL))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            })
+        // The runtime is listed last so that it is shut down first: it ends event streams and
+        // stops the turn loops, then the HTTP server drains.
+        let group = ServiceGroup(
+            configuration: .init(services: [app, runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API key and print it on stdout (shown once; only its hash is stored).")
+
+        @OptionGroup var data: DataDirOption
+
+        func run() async throws {
+            let store = try data.openStore()
+            let (key, _) = try await APIKeys.create(in: store)
+            FileHandle.standardOutput.write(Data((key + "\n").utf8))
+        }
+    }
+}
