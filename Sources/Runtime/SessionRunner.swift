@@ -195,21 +195,21 @@ actor SessionRunner {
 
         try validate(inputs)
 
+        // Inputs apply in order: `[cancel, message]` cancels the running turn and queues the
+        // message as the next one.
         var change = Change()
-        var cancel = false
         for input in inputs {
             switch input {
             case .message(let messages):
                 acceptMessages(messages, into: &change)
             case .cancel:
-                cancel = true
+                requestCancel(into: &change)
             case .toolResult(let turnID, let callID, let success, let output, let error):
                 acceptToolResult(turnID: turnID, callID: callID, success: success, output: output, error: error, into: &change)
             case .mcpApprovalResult, .computerUseApprovalResult:
                 break  // rejected by validate
             }
         }
-        if cancel { requestCancel(into: &change) }
         touch()
         change.session = true
 

@@ -1,0 +1,101 @@
+import AgentsAPI
+import Foundation
+import ModelProviders
+import Runtime
+import Storage
+import TestSupport
+import Testing
+
+@Suite("Restart and recovery")
+struct RecoveryTests {
+    @Test func aTurnInterruptedByShutdownResumesOnRestart() async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        // The first response stalls mid-stream; the runtime is stopped while it waits.
+        model.enqueue(
+            .response(outputs: [.message(text: "never finished")], options: StepOptions(chunkSize: 3, stallAfterEvents: 6)),
+            .message("finished after restart"))
+        let first = try await RuntimeHarness.start(model: model)
+        let (session, recorder) = try await first.createSession(input: "long job")
+        try await recorder.wait(for: "agent.session.turn.output_text.delta")
+        await first.stop()
+        #expect(try await model.waitForRequests(count: 1).count == 1)
+
+        let second = try await RuntimeHarness.start(model: model, directory: first.directory)
+        defer { second.removeFiles() }
+        // The interrupted request is re-issued and the turn completes.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while try await second.turns(session.id).first?.status != .completed {
+            guard clock.now < deadline else {
+                Issue.record("the turn did not complete after restart")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(model.requests().count == 2)
+        let items = try await second.items(session.id)
+        let assistant = items.compactMap { item -> MessageItem? in
+            if case .message(let m) = item, m.role == .assistant { return m }
+            return nil
+        }
+        #expect(assistant.map(\.status) == [.incomplete, .completed])
+        #expect(assistant.last?.text == "finished after restart")
+        // The re-issued request did not include the partial answer.
+        let input = JSONValue.inputItems(model.requests()[1])
+        #expect(input.count == 1 && input[0]["role"] == "user")
+        #expect(try await second.session(session.id).status == .idle)
+        await second.stop()
+    }
+
+    @Test func aSessionWaitingForToolResultsKeepsWaitingAcrossRestart() async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        model.enqueue(.response(outputs: [.functionCall(name: "f", arguments: #"{"n":1}"#, callID: "c1")]), .message("done"))
+        let first = try await RuntimeHarness.start(model: model)
+        let (session, recorder) = try await first.createSession(input: "go", tools: [functionTool("f")])
+        try await recorder.wait(for: "agent.session.requires_action")
+        let before = try await first.session(session.id)
+        await first.stop()
+
+        let second = try await RuntimeHarness.start(model: model, directory: first.directory)
+        defer { second.removeFiles() }
+        let after = try await second.session(session.id)
+        #expect(after == before)
+        #expect(after.status == .requiresAction && after.requiredActions.count == 1)
+        let turnID = try #require(try await second.turns(session.id).first?.id)
+        let recorder2 = EventRecorder(second.runtime.subscribe(sessionID: session.id))
+        try await second.send(session.id, [.toolResult(turnID: turnID, callID: "c1", success: true, output: .text("42"), error: nil)])
+        try await recorder2.wait(for: "agent.session.idle")
+        #expect(try await second.turns(session.id).map(\.status) == [.completed])
+        #expect(model.requests().count == 2)
+        await second.stop()
+    }
+
+    @Test func everythingSurvivesARestart() async throws {
+        let model = try await ScriptedModelServer.start(fallback: .echo)
+        defer { Task { await model.shutdown() } }
+        let first = try await RuntimeHarness.start(model: model)
+        let (session, recorder) = try await first.createSession(input: "remember me", metadata: ["k": "v"])
+        try await recorder.wait(for: "agent.session.idle")
+        let items = try await first.items(session.id)
+        let turns = try await first.turns(session.id)
+        let events = try await first.store.events(sessionID: session.id, afterSequence: 0, limit: 1000)
+        let stored = try await first.session(session.id)
+        await first.stop()
+
+        let second = try await RuntimeHarness.start(model: model, directory: first.directory)
+        defer { second.removeFiles() }
+        #expect(try await second.session(session.id) == stored)
+        #expect(try await second.items(session.id) == items)
+        #expect(try await second.turns(session.id) == turns)
+        #expect(try await second.store.events(sessionID: session.id, afterSequence: 0, limit: 1000) == events)
+        #expect(events.map(\.sequence) == Array(1...Int64(events.count)))
+        // And it keeps going.
+        let recorder2 = EventRecorder(second.runtime.subscribe(sessionID: session.id))
+        try await second.message(session.id, "still there?")
+        try await recorder2.wait(for: "agent.session.idle")
+        #expect(try await second.turns(session.id).count == 2)
+        await second.stop()
+    }
+}

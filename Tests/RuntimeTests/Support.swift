@@ -1,0 +1,208 @@
+import AgentsAPI
+import Foundation
+import Logging
+import ModelProviders
+import Runtime
+import Storage
+import Synchronization
+import TestSupport
+import Testing
+
+/// A runtime on a real SQLite file, calling the scripted model server over real HTTP.
+final class RuntimeHarness: Sendable {
+    let model: ScriptedModelServer
+    let store: SQLiteStore
+    let runtime: AgentRuntime
+    let directory: URL
+    let projectID: String
+    private let runTask: Task<Void, any Error>
+
+    private init(model: ScriptedModelServer, store: SQLiteStore, runtime: AgentRuntime, directory: URL, projectID: String, runTask: Task<Void, any Error>) {
+        self.model = model
+        self.store = store
+        self.runtime = runtime
+        self.directory = directory
+        self.projectID = projectID
+        self.runTask = runTask
+    }
+
+    static func makeDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cma-runtime-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Starts a runtime. Pass `directory` to reopen an existing database (a restart).
+    static func start(
+        model: ScriptedModelServer,
+        directory: URL? = nil,
+        retry: RetryPolicy = RetryPolicy(maxRetries: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20))
+    ) async throws -> RuntimeHarness {
+        let dir = try directory ?? makeDirectory()
+        let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
+        let projectID: String
+        if let existing = try await store.anyProjectID() {
+            projectID = existing
+        } else {
+            projectID = try await store.createProject(name: "test")
+        }
+        var logger = Logger(label: "test.runtime")
+        logger.logLevel = .critical
+        let client = OpenAIResponsesClient(configuration: model.clientConfiguration(retry: retry), logger: logger)
+        let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600))
+        let task = Task { try await runtime.run() }
+        return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task)
+    }
+
+    /// Stops the runtime as a graceful shutdown would (it does not remove the database).
+    func stop() async {
+        runtime.shutdown()
+        _ = try? await runTask.value
+        try? store.close()
+    }
+
+    func removeFiles() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    // MARK: Sessions
+
+    /// Creates a session with an inline agent; returns it with a recorder subscribed before creation.
+    func createSession(
+        input: String? = "Hello",
+        tools: [JSONValue] = [],
+        agent extra: JSONObject = [:],
+        metadata: JSONObject = [:]
+    ) async throws -> (AgentSession, EventRecorder) {
+        var agent: JSONObject = ["model": "gpt-test", "tools": .array(tools)]
+        for (k, v) in extra { agent[k] = v }
+        var body: JSONObject = ["agent": .object(agent), "environment": ["type": "none"], "metadata": .object(metadata)]
+        if let input { body["input"] = .string(input) }
+        let request = try SessionCreateRequest(json: .object(body))
+        let sessionID = IDGenerator.make(.session)
+        let recorder = EventRecorder(runtime.subscribe(sessionID: sessionID))
+        let session = try await runtime.createSession(projectID: projectID, sessionID: sessionID, request: request)
+        return (session, recorder)
+    }
+
+    func send(_ sessionID: String, _ inputs: [SessionInput], key: String? = nil) async throws {
+        let hash = Hashing.sha256Hex(Array(inputs.map { "\($0)" }.joined(separator: "|").utf8))
+        try await runtime.submit(projectID: projectID, sessionID: sessionID, inputs: inputs, idempotencyKey: key, requestHash: hash)
+    }
+
+    func message(_ sessionID: String, _ text: String) async throws {
+        try await send(sessionID, [.message([InputMessage(text: text)])])
+    }
+
+    func session(_ id: String) async throws -> AgentSession {
+        try #require(try await store.session(projectID: projectID, id: id)).session
+    }
+
+    func items(_ sessionID: String) async throws -> [SessionItem] {
+        try await store.items(sessionID: sessionID).map(\.item)
+    }
+
+    func turns(_ sessionID: String) async throws -> [Turn] {
+        try await store.listTurns(projectID: projectID, sessionID: sessionID, query: ListQuery(limit: 100, order: .asc)).rows.map {
+            try Turn(jsonString: $0.json)
+        }
+    }
+}
+
+/// Runs `body` with a scripted model server and a runtime, and cleans both up.
+func withRuntime(_ body: (RuntimeHarness) async throws -> Void) async throws {
+    let model = try await ScriptedModelServer.start()
+    let harness = try await RuntimeHarness.start(model: model)
+    do {
+        try await body(harness)
+    } catch {
+        await harness.stop()
+        await model.shutdown()
+        harness.removeFiles()
+        throw error
+    }
+    await harness.stop()
+    await model.shutdown()
+    harness.removeFiles()
+}
+
+/// Records a subscription's events in the background.
+final class EventRecorder: Sendable {
+    let subscription: Broadcaster.Subscription
+    private let box: Box
+    private let task: Task<Void, Never>
+
+    final class Box: Sendable {
+        let events = Mutex<[SessionEvent]>([])
+        func append(_ e: SessionEvent) { events.withLock { $0.append(e) } }
+    }
+
+    init(_ subscription: Broadcaster.Subscription) {
+        self.subscription = subscription
+        let box = Box()
+        self.box = box
+        self.task = Task {
+            for await delivery in subscription.events {
+                if case .event(let stored) = delivery, let event = try? SessionEvent(jsonBytes: stored.json) {
+                    box.append(event)
+                }
+            }
+        }
+    }
+
+    var all: [SessionEvent] { box.events.withLock { $0 } }
+    var types: [String] { all.map(\.type) }
+
+    /// Waits until `predicate` holds for the events recorded so far.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(10), _ what: String = "events", until predicate: ([SessionEvent]) -> Bool) async throws -> [SessionEvent] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let snapshot = all
+            if predicate(snapshot) { return snapshot }
+            if clock.now >= deadline {
+                Issue.record("timed out waiting for \(what); got: \(snapshot.map(\.type))")
+                throw TimeoutError()
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Waits until `count` events of `type` have arrived.
+    @discardableResult
+    func wait(for type: String, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [SessionEvent] {
+        try await wait(timeout: timeout, "\(count)× \(type)") { events in events.filter { $0.type == type }.count >= count }
+    }
+
+    func cancel() {
+        subscription.cancel()
+        task.cancel()
+    }
+
+    deinit {
+        subscription.cancel()
+    }
+}
+
+struct TimeoutError: Error {}
+
+/// Event types with runs of the same delta type collapsed to one, for order assertions.
+func collapsed(_ types: [String]) -> [String] {
+    var out: [String] = []
+    for t in types where !(t.hasSuffix(".delta") && out.last == t) {
+        out.append(t)
+    }
+    return out
+}
+
+extension JSONValue {
+    /// Input items of a recorded model request.
+    static func inputItems(_ request: RecordedRequest) -> [JSONValue] {
+        request.body["input"]?.arrayValue ?? []
+    }
+}
+
+func functionTool(_ name: String) -> JSONValue {
+    ["type": "function", "name": .string(name), "description": "A test function.", "parameters": ["type": "object", "properties": [:]]]
+}
