@@ -113,8 +113,12 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Runtime", "Storage", "AgentsAPI", "TestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Server", "Runtime", "Storage", "AgentsAPI", "ModelProviders", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

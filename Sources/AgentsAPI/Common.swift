@@ -54,7 +54,7 @@ public enum ReviewMode: String, Sendable, CaseIterable {
     case autoReview = "auto_review"
 }
 
-public enum SortOrder: String, Sendable, CaseIterable {
+public enum ListOrder: String, Sendable, CaseIterable {
     case asc, desc
 }
 

@@ -704,9 +704,9 @@ public enum SessionInput: Sendable, Equatable {
 public struct ListQuery: Sendable, Equatable {
     public var after: String?
     public var limit: Int
-    public var order: SortOrder
+    public var order: ListOrder
 
-    public init(after: String? = nil, limit: Int = 20, order: SortOrder = .desc) {
+    public init(after: String? = nil, limit: Int = 20, order: ListOrder = .desc) {
         self.after = after
         self.limit = limit
         self.order = order
@@ -727,7 +727,7 @@ public struct ListQuery: Sendable, Equatable {
             self.limit = 20
         }
         if let order {
-            guard let value = SortOrder(rawValue: order) else {
+            guard let value = ListOrder(rawValue: order) else {
                 throw .invalid("Invalid 'order': '\(order.prefix(32))'. Supported values are: 'asc', 'desc'.", param: "order")
             }
             self.order = value

@@ -30,6 +30,14 @@ public final class AgentRuntime: Service {
     // MARK: - Service
 
     public func run() async throws {
+        await withTaskCancellationHandler {
+            await runUntilShutdown()
+        } onCancel: {
+            self.shutdown()
+        }
+    }
+
+    private func runUntilShutdown() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.recover() }

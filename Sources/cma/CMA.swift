@@ -60,7 +60,9 @@ struct Serve: AsyncParsableCommand {
         }
         let store = try data.openStore()
         let modelConfiguration = ModelProviderConfiguration.fromEnvironment(env)
-        let model = OpenAIResponsesClient(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
+        // A dedicated HTTP client: its read timeout is ours (reasoning models can be silent for
+        // minutes), not the shared client's 90 s.
+        let model = OpenAIResponsesClient.dedicated(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
         let runtime = AgentRuntime(store: store, model: model, logger: Logger(label: "cma.runtime"))
         let dataDir = data.resolved
         let app = buildApplication(
@@ -75,6 +77,7 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [app, runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try await model.shutdown()
     }
 }
 
