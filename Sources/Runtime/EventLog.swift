@@ -6,9 +6,12 @@ import Synchronization
 ///
 /// Writers enqueue `SessionWrite`s; one loop commits everything queued in a single transaction
 /// (group commit: one fsync per batch, however many sessions are busy), then publishes the
-/// committed events to the broadcaster in commit order, then resumes the writers. The enqueue
-/// happens synchronously inside `append`, so writes from one actor reach the log in the order
-/// the actor issued them. A write is never abandoned because its caller was cancelled.
+/// committed events to the broadcaster in commit order, then resolves the writers' tickets.
+///
+/// `enqueue` is synchronous on purpose: called from an actor, it runs on that actor, so writes
+/// reach the log in exactly the order the actor issued them. (An `async` entry point would first
+/// hop off the caller's actor, and two writes could then overtake each other.) A write is never
+/// abandoned because its caller was cancelled.
 public final class EventLog: Sendable {
     public let store: any Store
     public let broadcaster: Broadcaster
@@ -17,7 +20,7 @@ public final class EventLog: Sendable {
 
     private struct Pending: Sendable {
         var write: SessionWrite
-        var continuation: CheckedContinuation<[StoredEvent], any Error>?
+        var ticket: CommitTicket?
     }
 
     private struct State {
@@ -35,18 +38,17 @@ public final class EventLog: Sendable {
         self.maxBatch = maxBatch
     }
 
-    /// Commits `write` and returns its events as stored, after they have been published.
-    @discardableResult
-    public func append(_ write: SessionWrite) async throws -> [StoredEvent] {
-        try await withCheckedThrowingContinuation { continuation in
-            enqueue(Pending(write: write, continuation: continuation))
-        }
+    /// Queues `write`; the returned ticket resolves once it is committed and published.
+    public func enqueue(_ write: SessionWrite) -> CommitTicket {
+        let ticket = CommitTicket()
+        enqueue(Pending(write: write, ticket: ticket))
+        return ticket
     }
 
-    /// Queues `write` without waiting for it (stream fragments such as text deltas). Order with
-    /// respect to other writes is preserved; a failure is logged.
-    public func appendDetached(_ write: SessionWrite) {
-        enqueue(Pending(write: write, continuation: nil))
+    /// Queues `write` without a ticket (stream fragments such as text deltas). Order with respect
+    /// to other writes is preserved; a failure is logged.
+    public func enqueueDetached(_ write: SessionWrite) {
+        enqueue(Pending(write: write, ticket: nil))
     }
 
     private func enqueue(_ pending: Pending) {
@@ -58,7 +60,7 @@ public final class EventLog: Sendable {
             return (w, false)
         }
         if stopped {
-            pending.continuation?.resume(throwing: CancellationError())
+            pending.ticket?.resolve(.failure(CancellationError()))
             return
         }
         waiter?.resume()
@@ -112,18 +114,53 @@ public final class EventLog: Sendable {
                 broadcaster.publish(sessionID: pending.write.sessionID, events: events)
             }
             for (pending, events) in zip(batch, results) {
-                pending.continuation?.resume(returning: events)
+                pending.ticket?.resolve(.success(events))
             }
         } catch {
             guard batch.count > 1 else {
                 logger.error("event log write failed", metadata: ["session": "\(batch[0].write.sessionID)", "error": "\(error)"])
-                batch[0].continuation?.resume(throwing: error)
+                batch[0].ticket?.resolve(.failure(error))
                 return
             }
             // Isolate the failing write: commit one by one.
             for pending in batch {
                 await commit([pending])
             }
+        }
+    }
+}
+
+/// The outcome of one queued write: wait on it with `value()`.
+public final class CommitTicket: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<[StoredEvent], any Error>?)
+        case done(Result<[StoredEvent], any Error>)
+    }
+
+    private let state = Mutex(State.waiting(nil))
+
+    init() {}
+
+    func resolve(_ result: Result<[StoredEvent], any Error>) {
+        let continuation: CheckedContinuation<[StoredEvent], any Error>? = state.withLock { s in
+            guard case .waiting(let c) = s else { return nil }
+            s = .done(result)
+            return c
+        }
+        continuation?.resume(with: result)
+    }
+
+    /// The committed events, once the write is durable and published.
+    @discardableResult
+    public func value() async throws -> [StoredEvent] {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<[StoredEvent], any Error>? = state.withLock { s in
+                switch s {
+                case .done(let result): return result
+                case .waiting: s = .waiting(continuation); return nil
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 }

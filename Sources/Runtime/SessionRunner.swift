@@ -140,8 +140,10 @@ actor SessionRunner {
         let write = SessionWrite(
             projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
             items: change.items, events: change.events, idempotency: idempotency)
+        // Enqueued synchronously, on this actor, so the log sees writes in the order we make them.
+        let ticket = log.enqueue(write)
         do {
-            try await log.append(write)
+            try await ticket.value()
         } catch {
             isBroken = true
             logger.error("could not persist session state", metadata: ["error": "\(error)"])
@@ -713,7 +715,7 @@ actor SessionRunner {
     }
 
     private func emitDetached(_ body: SessionEvent.Body) {
-        log.appendDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(body)]))
+        log.enqueueDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(body)]))
     }
 
     private func takeOutputIndex() -> Int {

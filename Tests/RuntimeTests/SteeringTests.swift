@@ -144,6 +144,29 @@ struct SteeringTests {
         }
     }
 
+    /// A cancel that lands while the turn is starting still ends with the session idle in storage.
+    /// (The HTTP-timed version of this race is `conformance/test_cancel.py`.)
+    @Test func anEarlyCancelAlwaysLeavesTheSessionIdle() async throws {
+        try await withRuntime { h in
+            h.model.setFallback(.echo)
+            let (session, recorder) = try await h.createSession(input: "start")
+            try await recorder.wait(for: "agent.session.idle")
+            for attempt in 1...40 {
+                h.model.enqueue(Self.slow("abcdefghij", delay: .milliseconds(5)))
+                try await h.message(session.id, "attempt \(attempt)")
+                // Vary the gap so the cancel lands at different points of the turn's start.
+                try await Task.sleep(for: .microseconds(attempt % 10 * 300))
+                try await h.send(session.id, [.cancel])
+                try await recorder.wait(for: "agent.session.idle", count: attempt + 1)
+                let turns = try await h.turns(session.id)
+                #expect(turns.last?.status.isTerminal == true)
+                let stored = try await h.session(session.id)
+                #expect(stored.status == .idle, "attempt \(attempt)")
+                if stored.status != .idle { break }
+            }
+        }
+    }
+
     @Test func idempotencyKeysReplayWithoutDuplicatingInput() async throws {
         try await withRuntime { h in
             h.model.setFallback(.echo)

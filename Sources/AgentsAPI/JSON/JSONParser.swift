@@ -217,9 +217,42 @@ public struct JSONParser: ~Copyable {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar): scalars.append(scalar)
             case .emptyInput: break loop
-            case .error: throw JSONParseError(message: "invalid UTF-8 in string", offset: start)
+            case .error: throw JSONParseError(message: "invalid UTF-8 in string", offset: firstInvalidUTF8(from: start, to: end))
             }
         }
+    }
+
+    /// The offset of the first byte that does not start or continue a valid UTF-8 sequence.
+    private func firstInvalidUTF8(from start: Int, to end: Int) -> Int {
+        var i = start
+        while i < end {
+            let b = bytes[i]
+            let length: Int
+            switch b {
+            case 0x00...0x7F: length = 1
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: return i
+            }
+            guard i + length <= end else { return i }
+            // Allowed ranges for the second byte exclude overlong forms and surrogates.
+            if length > 1 {
+                let second = bytes[i + 1]
+                let valid: ClosedRange<UInt8>
+                switch b {
+                case 0xE0: valid = 0xA0...0xBF
+                case 0xED: valid = 0x80...0x9F
+                case 0xF0: valid = 0x90...0xBF
+                case 0xF4: valid = 0x80...0x8F
+                default: valid = 0x80...0xBF
+                }
+                guard valid.contains(second) else { return i }
+                for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return i }
+            }
+            i += length
+        }
+        return start
     }
 
     private mutating func parseEscape(into scalars: inout String.UnicodeScalarView) throws(JSONParseError) {

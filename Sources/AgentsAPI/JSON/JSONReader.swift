@@ -52,8 +52,8 @@ public struct JSONReader {
     public init(_ value: JSONValue, path: String = "") throws(ValidationError) {
         guard case .object(let object) = value else {
             throw ValidationError(
-                path.isEmpty ? "The request body must be a JSON object." : "Expected an object, got \(value.typeName).",
-                param: path.isEmpty ? nil : path)
+                path.isEmpty ? "The request body must be a JSON object." : "Invalid type for '\(path)': expected an object, but got \(value.typeName) instead.",
+                param: path.isEmpty ? nil : path, code: "invalid_type")
         }
         self.object = object
         self.path = path
