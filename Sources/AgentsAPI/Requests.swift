@@ -583,6 +583,9 @@ public struct SessionUpdateRequest: Sendable {
         metadata = try Metadata.field(r, "metadata")
         promptCacheTTL = try ConfigParsing.promptCacheOptions(r)
         review = try r.enumField("review", ReviewMode.self).value
+        if case .null = r.field("review") {
+            throw ValidationError("'review' must not be null.", param: "review", code: "invalid_type")
+        }
     }
 
     public func apply(to session: inout AgentSession) {
@@ -719,7 +722,7 @@ public struct ListQuery: Sendable, Equatable {
         }
         self.after = after
         if let limit {
-            guard let value = Int(limit), (1...100).contains(value) else {
+            guard limit.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let value = Int(limit), (1...100).contains(value) else {
                 throw .invalid("Invalid 'limit': '\(limit.prefix(32))'. It must be an integer between 1 and 100.", param: "limit")
             }
             self.limit = value

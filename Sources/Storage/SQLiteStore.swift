@@ -92,6 +92,7 @@ public final class SQLiteStore: Store {
                     CREATE INDEX items_by_turn ON items(turn_id, id);
                     CREATE TABLE events (
                         session_id TEXT NOT NULL,
+                        project_id TEXT NOT NULL,
                         seq INTEGER NOT NULL,
                         event_id TEXT NOT NULL,
                         type TEXT NOT NULL,
@@ -346,6 +347,15 @@ public final class SQLiteStore: Store {
             var results: [[StoredEvent]] = []
             results.reserveCapacity(prepared.count)
             for w in prepared {
+                // A write may only touch a session of its own project (defence in depth: the
+                // runtime checks ownership before it writes).
+                let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT project_id FROM sessions WHERE id = ?"), arguments: [w.sessionID])
+                if let owner, owner != w.projectID {
+                    throw StoreError.conflict("session \(w.sessionID) belongs to another project")
+                }
+                if owner == nil && w.session == nil {
+                    throw StoreError.notFound("session \(w.sessionID)")
+                }
                 if let s = w.session {
                     try db.cachedStatement(
                         sql: """
@@ -359,6 +369,7 @@ public final class SQLiteStore: Store {
                         sql: """
                             INSERT INTO turns (id, session_id, project_id, status, created_at, body, input, runtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT(id) DO UPDATE SET status = excluded.status, body = excluded.body, input = excluded.input, runtime = excluded.runtime
+                            WHERE turns.session_id = excluded.session_id
                             """
                     ).execute(arguments: [t.id, w.sessionID, w.projectID, t.status, t.createdAt, t.body, t.input, t.runtime])
                 }
@@ -367,6 +378,7 @@ public final class SQLiteStore: Store {
                         sql: """
                             INSERT INTO items (id, session_id, project_id, turn_id, body, model_item) VALUES (?, ?, ?, ?, ?, ?)
                             ON CONFLICT(id) DO UPDATE SET body = excluded.body, model_item = excluded.model_item
+                            WHERE items.session_id = excluded.session_id
                             """
                     ).execute(arguments: [i.id, w.sessionID, w.projectID, i.turnID, i.body, i.modelItem])
                 }
@@ -374,11 +386,11 @@ public final class SQLiteStore: Store {
                 if !w.events.isEmpty {
                     var seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events WHERE session_id = ?"), arguments: [w.sessionID]) ?? 0
                     let insert = try db.cachedStatement(
-                        sql: "INSERT INTO events (session_id, seq, event_id, type, turn_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                        sql: "INSERT INTO events (session_id, project_id, seq, event_id, type, turn_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                     stored.reserveCapacity(w.events.count)
                     for e in w.events {
                         seq += 1
-                        try insert.execute(arguments: [w.sessionID, seq, e.eventID, e.type, e.turnID, now, String(decoding: e.body, as: UTF8.self)])
+                        try insert.execute(arguments: [w.sessionID, w.projectID, seq, e.eventID, e.type, e.turnID, now, String(decoding: e.body, as: UTF8.self)])
                         stored.append(StoredEvent(sessionID: w.sessionID, sequence: seq, eventID: e.eventID, type: e.type, turnID: e.turnID, json: e.body))
                     }
                 }
