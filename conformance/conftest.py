@@ -403,3 +403,26 @@ def item_text(item: Any) -> str:
 def dump(obj: Any) -> Any:
     """A JSON-shaped view of an SDK model (for equality checks)."""
     return obj.to_dict() if hasattr(obj, "to_dict") else obj
+
+
+def start_waiting_weather_call(client: OpenAI, scripted: "ScriptedModel", city: str, call_id: str, final_text: str | None = None) -> tuple[str, Any, Any]:
+    """Scripts a get_weather call for `city` (then, if given, a final answer), starts a session
+    with the weather tool, and waits until it requires the tool result.
+
+    Returns (token, session, session_in_requires_action)."""
+    tok = token()
+    steps: list[dict[str, Any]] = [
+        {
+            "type": "response",
+            "match": {"contains": tok},
+            "outputs": [{"type": "function_call", "name": "get_weather", "arguments": json.dumps({"city": city}, separators=(",", ":")), "call_id": call_id}],
+        }
+    ]
+    if final_text is not None:
+        steps.append({"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": final_text}]})
+    scripted.add(*steps)
+    session = client.beta.agents.sessions.create(
+        agent={"model": MODEL, "tools": [WEATHER_TOOL]}, environment={"type": "none"}, input=f"{tok} weather in {city}?"
+    )
+    waiting = wait_for_session_status(client, session.id, "requires_action")
+    return tok, session, waiting

@@ -8,10 +8,9 @@ import openai
 import pytest
 
 from conftest import (
-    MODEL,
-    WEATHER_TOOL,
     create_idle_session,
     items_of,
+    start_waiting_weather_call,
     token,
     user_message,
     wait_for,
@@ -80,18 +79,7 @@ def test_cancel_streaming_turn(client, scripted):
 
 
 def test_cancel_while_waiting_for_tool_result(client, scripted):
-    tok = token()
-    scripted.add(
-        {
-            "type": "response",
-            "match": {"contains": tok},
-            "outputs": [{"type": "function_call", "name": "get_weather", "arguments": '{"city":"Rome"}', "call_id": "call_cancel_1"}],
-        }
-    )
-    session = client.beta.agents.sessions.create(
-        agent={"model": MODEL, "tools": [WEATHER_TOOL]}, environment={"type": "none"}, input=f"{tok} weather in Rome"
-    )
-    waiting = wait_for_session_status(client, session.id, "requires_action")
+    tok, session, waiting = start_waiting_weather_call(client, scripted, "Rome", "call_cancel_1")
     turn_id = waiting.required_actions[0].turn_id
 
     client.beta.agents.sessions.events.create(session.id, events=[{"type": "agent.session.input.cancel"}])

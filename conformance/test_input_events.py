@@ -11,10 +11,10 @@ from conftest import (
     create_idle_session,
     item_text,
     items_of,
+    start_waiting_weather_call,
     token,
     turns_of,
     user_message,
-    wait_for_session_status,
     wait_for_turns_done,
 )
 
@@ -69,19 +69,7 @@ def test_message_during_tool_call_steers_the_running_turn(client, scripted):
 
 
 def test_message_while_waiting_for_tool_result_joins_the_turn(client, scripted):
-    tok = token()
-    scripted.add(
-        {
-            "type": "response",
-            "match": {"contains": tok},
-            "outputs": [{"type": "function_call", "name": "get_weather", "arguments": '{"city":"Lima"}', "call_id": "call_wait_1"}],
-        },
-        {"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": "Done."}]},
-    )
-    session = client.beta.agents.sessions.create(
-        agent={"model": MODEL, "tools": [WEATHER_TOOL]}, environment={"type": "none"}, input=f"{tok} weather in Lima"
-    )
-    waiting = wait_for_session_status(client, session.id, "requires_action")
+    tok, session, waiting = start_waiting_weather_call(client, scripted, "Lima", "call_wait_1", "Done.")
     turn_id = waiting.required_actions[0].turn_id
     client.beta.agents.sessions.events.create(session.id, events=[user_message(f"{tok} extra detail")])
     # Still waiting for the tool result: the message did not start another turn.

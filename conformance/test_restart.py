@@ -7,7 +7,7 @@ import signal
 import openai
 import pytest
 
-from conftest import MODEL, WEATHER_TOOL, token, user_message, wait_for, wait_for_session_status
+from conftest import start_waiting_weather_call, MODEL, WEATHER_TOOL, token, user_message, wait_for, wait_for_session_status
 
 
 def _snapshot(client, session_id: str, agent_id: str) -> dict:
@@ -106,19 +106,7 @@ def test_restart_after_sigkill_and_sigterm(cma_factory, scripted):
 def test_restart_while_waiting_for_tool_result(cma_factory, scripted):
     server = cma_factory()
     client = server.client()
-    tok = token()
-    scripted.add(
-        {
-            "type": "response",
-            "match": {"contains": tok},
-            "outputs": [{"type": "function_call", "name": "get_weather", "arguments": '{"city":"Kyiv"}', "call_id": "call_wait_r"}],
-        },
-        {"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": "Kyiv: 5C."}]},
-    )
-    session = client.beta.agents.sessions.create(
-        agent={"model": MODEL, "tools": [WEATHER_TOOL]}, environment={"type": "none"}, input=f"{tok} weather in Kyiv?"
-    )
-    waiting = wait_for_session_status(client, session.id, "requires_action")
+    tok, session, waiting = start_waiting_weather_call(client, scripted, "Kyiv", "call_wait_r", "Kyiv: 5C.")
 
     server.stop(signal.SIGKILL)
     server.start()

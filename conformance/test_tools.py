@@ -10,6 +10,7 @@ import pytest
 from conftest import (
     MODEL,
     WEATHER_TOOL,
+    start_waiting_weather_call,
     create_idle_session,
     item_text,
     items_of,
@@ -112,19 +113,7 @@ def test_create_stream_with_tool_handler(client, scripted):
 
 
 def test_function_call_without_handler_requires_action(client, scripted):
-    tok = token()
-    scripted.add(
-        {
-            "type": "response",
-            "match": {"contains": tok},
-            "outputs": [{"type": "function_call", "name": "get_weather", "arguments": '{"city":"Oslo"}', "call_id": "call_manual_1"}],
-        },
-        {"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": "Oslo is cold."}]},
-    )
-    session = client.beta.agents.sessions.create(
-        agent={"model": MODEL, "tools": [WEATHER_TOOL]}, environment={"type": "none"}, input=f"{tok} weather in Oslo?"
-    )
-    waiting = wait_for_session_status(client, session.id, "requires_action")
+    tok, session, waiting = start_waiting_weather_call(client, scripted, "Oslo", "call_manual_1", "Oslo is cold.")
 
     assert len(waiting.required_actions) == 1
     action = waiting.required_actions[0]
