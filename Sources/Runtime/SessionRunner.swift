@@ -430,6 +430,10 @@ actor SessionRunner {
         if let a = active {
             if a.cancelRequested {
                 finishTurn(.cancelled, error: nil, into: &change)
+            } else if a.phase == .running && !a.unresolvedCalls.isEmpty {
+                // The interrupted response had already produced complete function calls: the model
+                // cannot be asked again until they have results, so wait for them.
+                waitForToolResults(into: &change)
             } else if a.phase == .running {
                 change.startStep = true
             }
@@ -485,16 +489,7 @@ actor SessionRunner {
                 if a.cancelRequested {
                     finishTurn(.cancelled, error: nil, into: &change)
                 } else if !a.unresolvedCalls.isEmpty {
-                    // Wait for the application to submit the function results.
-                    a.phase = .waiting
-                    a.turn.status = .waiting
-                    a.record.runtime = a.runtimeJSON
-                    active = a
-                    record.session.status = .requiresAction
-                    record.session.requiredActions = requiredActions(for: a)
-                    change.session = true
-                    change.turns.append(a.record)
-                    change.events.append(SessionEvent(.sessionRequiresAction(record.session)))
+                    waitForToolResults(into: &change)
                 } else if calledTools || !a.steers.isEmpty {
                     // Results are in (or new user input arrived): call the model again.
                     a.record.runtime = a.runtimeJSON
@@ -510,6 +505,20 @@ actor SessionRunner {
             }
             return
         }
+    }
+
+    /// The turn waits for the application to submit the results of its function calls.
+    private func waitForToolResults(into change: inout Change) {
+        guard var a = active else { return }
+        a.phase = .waiting
+        a.turn.status = .waiting
+        a.record.runtime = a.runtimeJSON
+        active = a
+        record.session.status = .requiresAction
+        record.session.requiredActions = requiredActions(for: a)
+        change.session = true
+        change.turns.append(a.record)
+        change.events.append(SessionEvent(.sessionRequiresAction(record.session)))
     }
 
     private func deliverSteers(into change: inout Change) {

@@ -72,6 +72,40 @@ struct RecoveryTests {
         await second.stop()
     }
 
+    @Test func callsProducedBeforeAnInterruptionWaitForResultsAfterRestart() async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        // The response stalls right after its function call item is complete.
+        model.enqueue(
+            .response(outputs: [.functionCall(name: "f", arguments: "{}", callID: "c9")], options: StepOptions(stallAfterEvents: 6)),
+            .message("used the result"))
+        let first = try await RuntimeHarness.start(model: model)
+        let (session, recorder) = try await first.createSession(input: "go", tools: [functionTool("f")])
+        try await recorder.wait(for: "agent.session.turn.item.done")
+        await first.stop()
+
+        let second = try await RuntimeHarness.start(model: model, directory: first.directory)
+        defer { second.removeFiles() }
+        // Re-asking the model would send a call without its output: the turn waits instead.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while try await second.session(session.id).status != .requiresAction, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let waiting = try await second.session(session.id)
+        #expect(waiting.status == .requiresAction)
+        #expect(waiting.requiredActions.count == 1)
+        #expect(model.requests().count == 1)
+        let turnID = try #require(try await second.turns(session.id).first?.id)
+        let recorder2 = EventRecorder(second.runtime.subscribe(sessionID: session.id))
+        try await second.send(session.id, [.toolResult(turnID: turnID, callID: "c9", success: true, output: .text("r"), error: nil)])
+        try await recorder2.wait(for: "agent.session.idle")
+        #expect(try await second.turns(session.id).map(\.status) == [.completed])
+        let input = JSONValue.inputItems(try #require(model.requests().last))
+        #expect(input.map { $0["type"] } == ["message", "function_call", "function_call_output"])
+        await second.stop()
+    }
+
     @Test func everythingSurvivesARestart() async throws {
         let model = try await ScriptedModelServer.start(fallback: .echo)
         defer { Task { await model.shutdown() } }
