@@ -1,4 +1,4 @@
-public import AgentsAPI
+import AgentsAPI
 public import Hummingbird
 import NIOCore
 import Storage

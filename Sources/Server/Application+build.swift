@@ -1,7 +1,7 @@
 public import Hummingbird
 public import Logging
 public import Runtime
-public import Storage
+import Storage
 import ModelProviders
 import NIOCore
 

@@ -195,11 +195,12 @@ public final class SQLiteStore: Store {
     // MARK: Sessions
 
     public func session(projectID: String, id: String) async throws -> SessionRecord? {
-        let row = try await pool.read { db in
+        // Rows are decoded on the reader's queue: `Row` is not Sendable, and the async read
+        // needs a Sendable result (otherwise the blocking overload would be chosen).
+        try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT body, runtime, root_agent_id FROM sessions WHERE id = ? AND project_id = ?", arguments: [id, projectID])
+                .map { try Self.sessionRecord(projectID: projectID, row: $0) }
         }
-        guard let row else { return nil }
-        return try Self.sessionRecord(projectID: projectID, row: row)
     }
 
     private static func sessionRecord(projectID: String, row: Row) throws -> SessionRecord {
@@ -244,22 +245,22 @@ public final class SQLiteStore: Store {
     }
 
     public func activeSessions() async throws -> [SessionRecord] {
-        let rows = try await pool.read { db in
+        try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT project_id, body, runtime, root_agent_id FROM sessions WHERE status IN ('in_progress', 'requires_action') ORDER BY id")
+                db, sql: "SELECT project_id, body, runtime, root_agent_id FROM sessions WHERE status IN ('in_progress', 'requires_action') ORDER BY id"
+            ).map { try Self.sessionRecord(projectID: $0["project_id"], row: $0) }
         }
-        return try rows.map { try Self.sessionRecord(projectID: $0["project_id"], row: $0) }
     }
 
     // MARK: Turns and items
 
     public func turn(projectID: String, sessionID: String, id: String) async throws -> TurnRecord? {
-        let row = try await pool.read { db in
+        try await pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT body, input, runtime FROM turns WHERE id = ? AND session_id = ? AND project_id = ?",
-                arguments: [id, sessionID, projectID])
+                arguments: [id, sessionID, projectID]
+            ).map(Self.turnRecord)
         }
-        return try row.map(Self.turnRecord)
     }
 
     private static func turnRecord(_ row: Row) throws -> TurnRecord {
@@ -275,12 +276,13 @@ public final class SQLiteStore: Store {
         let placeholders = statuses.map { _ in "?" }.joined(separator: ", ")
         var arguments: [(any DatabaseValueConvertible)?] = [sessionID]
         arguments.append(contentsOf: statuses.map(\.rawValue))
-        let rows = try await pool.read { [arguments] db in
+        let statementArguments = StatementArguments(arguments)
+        return try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT body, input, runtime FROM turns WHERE session_id = ? AND status IN (\(placeholders)) ORDER BY id",
-                arguments: StatementArguments(arguments))
+                arguments: statementArguments
+            ).map(Self.turnRecord)
         }
-        return try rows.map(Self.turnRecord)
     }
 
     public func turnJSON(projectID: String, sessionID: String, id: String) async throws -> StoredObject? {
@@ -303,13 +305,12 @@ public final class SQLiteStore: Store {
     }
 
     public func items(sessionID: String) async throws -> [ItemRecord] {
-        let rows = try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT body, model_item FROM items WHERE session_id = ? ORDER BY id", arguments: [sessionID])
-        }
-        return try rows.map { row in
-            let item = try SessionItem(jsonString: row["body"])
-            let model: String? = row["model_item"]
-            return ItemRecord(item: item, modelItem: try model.map { try JSONParser.parse($0) })
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT body, model_item FROM items WHERE session_id = ? ORDER BY id", arguments: [sessionID]).map { row in
+                let item = try SessionItem(jsonString: row["body"])
+                let model: String? = row["model_item"]
+                return ItemRecord(item: item, modelItem: try model.map { try JSONParser.parse($0) })
+            }
         }
     }
 
