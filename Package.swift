@@ -24,8 +24,38 @@ let package = Package(
     ],
     targets: [
         .target(
-            name: "AgentsAPI",
+            name: "CMAJSON",
             swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AgentsAPI",
+            dependencies: ["CMAJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "CMAJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The agent inside each sandbox. Linked with the Swift runtime statically, so that it
+        // needs nothing from the host but libc.
+        // Run (as root) to start a sandbox: joins its cgroups, sets rlimits, drops to the
+        // sandbox's own uid, then executes bubblewrap.
+        .executableTarget(
+            name: "cma-launch",
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
+        .executableTarget(
+            name: "cma-sandbox",
+            dependencies: ["CMAJSON"],
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         .target(
             name: "Storage",
@@ -107,6 +137,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AgentsAPITests", dependencies: ["AgentsAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxAgentTests", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "AgentsAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelProvidersTests", dependencies: ["AgentsAPI", "ModelProviders", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Storage", "AgentsAPI", "ModelProviders", "TestSupport"], swiftSettings: swiftSettings),

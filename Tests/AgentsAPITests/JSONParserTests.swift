@@ -280,3 +280,34 @@ struct JSONParserRejectionTests {
         #expect(error?.description == "\(error?.message ?? "") at byte 3")
     }
 }
+
+@Suite("JSONParser: large objects")
+struct JSONLargeObjectTests {
+    /// Objects with many keys are indexed: parsing (with its duplicate-key check) and lookups stay
+    /// linear overall, so a hostile body cannot make the server spin. (Quadratic behaviour would
+    /// make this test run for many minutes.)
+    @Test func manyKeysParseAndLookUp() throws {
+        let count = 200_000
+        var text = "{"
+        for i in 0..<count {
+            if i > 0 { text += "," }
+            text += "\"k\(i)\":\(i)"
+        }
+        text += "}"
+        let value = try JSONParser.parse(text)
+        let object = try #require(value.objectValue)
+        #expect(object.count == count)
+        #expect(object["k0"] == .int(0))
+        #expect(object["k199999"] == .int(199_999))
+        #expect(object["missing"] == nil)
+        #expect(Array(object.keys.prefix(3)) == ["k0", "k1", "k2"])
+        // A duplicate far into the object is still found.
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(String(text.dropLast()) + ",\"k5\":1}") }
+        // Removal keeps the index consistent.
+        var copy = object
+        copy["k10"] = nil
+        #expect(copy.count == count - 1 && copy["k10"] == nil && copy["k11"] == .int(11))
+        copy["k10"] = .int(-1)
+        #expect(copy.keys.last == "k10" && copy["k10"] == .int(-1))
+    }
+}

@@ -14,11 +14,15 @@ public enum JSONValue: Sendable, Hashable {
     case object(JSONObject)
 }
 
-/// An insertion-ordered JSON object. Lookups are linear for small objects, which is what the
-/// API carries; large objects build an index on demand.
+/// An insertion-ordered JSON object. Lookups are linear while the object is small (which is what
+/// the API carries); from `indexThreshold` keys on, a hash index keeps them constant-time, so a
+/// hostile document with many keys cannot make parsing quadratic.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var keys: [String] = []
     public private(set) var values: [JSONValue] = []
+    private var positions: [String: Int]?
+
+    static let indexThreshold = 16
 
     public init() {}
 
@@ -34,7 +38,8 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     public var isEmpty: Bool { keys.isEmpty }
 
     public func index(of key: String) -> Int? {
-        keys.firstIndex(of: key)
+        if let positions { return positions[key] }
+        return keys.firstIndex(of: key)
     }
 
     public subscript(key: String) -> JSONValue? {
@@ -49,12 +54,29 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
                 } else {
                     keys.remove(at: index)
                     values.remove(at: index)
+                    if positions != nil { rebuildIndex() }
                 }
             } else if let newValue {
                 keys.append(key)
                 values.append(newValue)
+                if positions != nil {
+                    positions?[key] = keys.count - 1
+                } else if keys.count >= Self.indexThreshold {
+                    rebuildIndex()
+                }
             }
         }
+    }
+
+    private mutating func rebuildIndex() {
+        guard keys.count >= Self.indexThreshold else {
+            positions = nil
+            return
+        }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(keys.count)
+        for (i, key) in keys.enumerated() { index[key] = i }
+        positions = index
     }
 
     public func contains(_ key: String) -> Bool { index(of: key) != nil }

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bubblewrap command line for one sandbox.
+///
+/// The sandbox sees: a read-only `/usr` (and the host's `/bin`, `/lib*`, `/sbin` links), a curated
+/// read-only `/etc` (no secrets: passwd and group are generated), fresh `/proc` and `/dev`,
+/// size-limited tmpfs at `/tmp` and `$HOME`, the session's workspace at `/workspace`, the
+/// package layers, and the agent binary. Nothing else of the host: not the server's data
+/// directory, not `/home`, `/root`, `/opt`, `/var`, `/run`. It has its own user, PID, IPC, UTS,
+/// network and (where possible) cgroup namespaces, no capabilities, `no_new_privs`, and cannot
+/// create further user namespaces.
+enum BubblewrapArguments {
+    /// Files and directories of the host's `/etc` that programs need and that hold no secrets.
+    static let etcEntries = [
+        "alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+        "localtime", "timezone", "nsswitch.conf", "mime.types", "bash.bashrc", "profile", "profile.d", "inputrc",
+        "debian_version", "os-release", "lsb-release", "python3", "python3.11", "perl", "gitconfig", "magic", "magic.mime",
+        "protocols", "services", "login.defs", "environment", "manpath.config", "xdg",
+    ]
+
+    /// The generated `/etc` files, passed to bubblewrap on descriptors `etcFirstFD`….
+    static let etcFileNames = ["passwd", "group", "hosts", "hostname"]
+    static let etcFirstFD = 11
+
+    /// The launcher options that open the generated files on the descriptors `make` refers to.
+    static func launcherOpens(_ config: SandboxConfiguration) -> [String] {
+        etcFileNames.enumerated().flatMap { i, file in ["--open-file", "\(etcFirstFD + i):\(config.stateHostPath)/etc/\(file)"] }
+    }
+
+    static func make(_ config: SandboxConfiguration, home: String = "/home/agent") -> [String] {
+        var a: [String] = [config.bubblewrap]
+        // The agent is the namespace's init (PID 1): commands cannot kill it, and it reaps
+        // every orphan.
+        a += ["--die-with-parent", "--new-session", "--as-pid-1"]
+        a += ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try"]
+        a += ["--disable-userns"]
+        a += ["--uid", String(config.uid), "--gid", String(config.gid), "--hostname", config.hostname]
+        a += ["--cap-drop", "ALL"]
+
+        // System root, read-only.
+        a += ["--ro-bind", "/usr", "/usr"]
+        for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+            let path = "/" + top
+            if let target = symlinkTarget(path) {
+                a += ["--symlink", target, path]
+            } else if isDirectory(path) {
+                a += ["--ro-bind", path, path]
+            }
+        }
+        a += ["--dir", "/etc"]
+        for entry in etcEntries where exists("/etc/" + entry) {
+            a += ["--ro-bind", "/etc/" + entry, "/etc/" + entry]
+        }
+        // The generated files are read from descriptors the launcher opened (the state directory
+        // is private to the server).
+        for (i, file) in etcFileNames.enumerated() {
+            a += ["--perms", "0644", "--ro-bind-data", String(etcFirstFD + i), "/etc/" + file]
+        }
+
+        a += ["--proc", "/proc", "--dev", "/dev"]
+        a += ["--size", String(config.limits.tmpBytes), "--tmpfs", "/tmp"]
+        a += ["--size", String(config.limits.tmpBytes), "--tmpfs", "/var/tmp"]
+        a += ["--size", String(64 << 20), "--tmpfs", home]
+        a += ["--size", String(16 << 20), "--tmpfs", "/run"]
+
+        for (i, layer) in config.layers.enumerated() {
+            a += ["--ro-bind", layer, "/opt/cma/layers/\(i)"]
+        }
+        a += ["--bind", config.workspaceHostPath, SandboxConfiguration.workspacePath]
+        a += ["--ro-bind", config.agentBinary, SandboxConfiguration.agentPath]
+
+        // Everything not mounted writable above (the root, /etc) becomes read-only.
+        a += ["--remount-ro", "/"]
+        a += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", home]
+        a += ["--chdir", SandboxConfiguration.workspacePath]
+        a += ["--", SandboxConfiguration.agentPath, "--workspace", SandboxConfiguration.workspacePath]
+        return a
+    }
+
+    /// The generated `/etc` files of a sandbox (passwd, group, hosts, hostname).
+    static func etcFiles(_ config: SandboxConfiguration, home: String = "/home/agent") -> [(name: String, contents: String)] {
+        [
+            ("passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:\(config.uid):\(config.gid):agent:\(home):/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
+            ("group", "root:x:0:\nagent:x:\(config.gid):\nnogroup:x:65534:\n"),
+            ("hosts", "127.0.0.1 localhost \(config.hostname)\n::1 localhost ip6-localhost ip6-loopback\n"),
+            ("hostname", config.hostname + "\n"),
+        ]
+    }
+
+    static func symlinkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+}

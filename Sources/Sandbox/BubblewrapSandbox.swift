@@ -1,0 +1,183 @@
+import CMAJSON
+import Foundation
+public import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One session's long-lived sandbox: bubblewrap around the `cma-sandbox` agent. Commands and
+/// file operations are requests to the agent, so running a command costs no sandbox start.
+public final class BubblewrapSandbox: Sendable {
+    public let configuration: SandboxConfiguration
+    private let process: SpawnedProcess
+    private let connection: AgentConnection
+    private let logger: Logger
+    private let reaped = Mutex<Int32?>(nil)
+
+    private init(configuration: SandboxConfiguration, process: SpawnedProcess, connection: AgentConnection, logger: Logger) {
+        self.configuration = configuration
+        self.process = process
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Starts the sandbox and waits until its agent is ready.
+    public static func start(
+        _ configuration: SandboxConfiguration, launcher: [String] = [], logger: Logger = Logger(label: "cma.sandbox"),
+        readyTimeout: Duration = .seconds(10)
+    ) async throws -> BubblewrapSandbox {
+        try prepareState(configuration)
+        let argv = launcher + BubblewrapArguments.make(configuration)
+        let process = try ProcessSpawner.spawn(
+            argv: argv, environment: ["PATH": "/usr/bin:/bin"], stderrPath: configuration.stateHostPath + "/sandbox.log")
+        do {
+            let connection = try await AgentConnection.connect(stdoutFD: process.stdoutFD, stdinFD: process.stdinFD, readyTimeout: readyTimeout)
+            logger.debug("sandbox started", metadata: ["pid": "\(process.pid)", "workspace": "\(configuration.workspaceHostPath)"])
+            return BubblewrapSandbox(configuration: configuration, process: process, connection: connection, logger: logger)
+        } catch {
+            kill(process.pid, SIGKILL)
+            _ = await waitForExit(process.pid, timeout: .seconds(2))
+            let log = (try? String(contentsOfFile: configuration.stateHostPath + "/sandbox.log", encoding: .utf8)) ?? ""
+            throw SandboxError(
+                code: "sandbox_failed",
+                message: "The sandbox could not start: \((error as? SandboxError)?.message ?? "\(error)") \(log.suffix(500))")
+        }
+    }
+
+    /// Creates the state directory and the sandbox's generated `/etc` files.
+    static func prepareState(_ configuration: SandboxConfiguration) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: configuration.stateHostPath + "/etc", withIntermediateDirectories: true)
+        for (name, contents) in BubblewrapArguments.etcFiles(configuration) {
+            try contents.write(toFile: configuration.stateHostPath + "/etc/" + name, atomically: true, encoding: .utf8)
+        }
+        try fm.createDirectory(atPath: configuration.workspaceHostPath, withIntermediateDirectories: true)
+    }
+
+    public var isRunning: Bool { !connection.isClosed }
+
+    public var pid: Int32 { process.pid }
+
+    // MARK: Commands
+
+    /// A running command: its events, and a way to signal it.
+    public struct Command: Sendable {
+        public let events: AsyncThrowingStream<ExecEvent, any Error>
+        let id: Int64
+        let sandbox: BubblewrapSandbox
+
+        /// Sends `signal` to the command's process group (default SIGKILL).
+        public func signal(_ signal: Int32 = SIGKILL) async throws {
+            _ = try await sandbox.connection.request("signal", ["target": .int(id), "signal": .int(Int64(signal))])
+        }
+    }
+
+    /// Starts `argv` in the sandbox. `env` is the command's complete environment.
+    public func exec(_ argv: [String], cwd: String = SandboxConfiguration.workspacePath, env: [String: String], timeout: Duration?, logPath: String? = nil) -> Command {
+        var fields: JSONObject = [
+            "argv": .array(argv.map { .string($0) }),
+            "cwd": .string(cwd),
+            "env": .object(JSONObject(env.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
+            "timeout_ms": .int(timeout.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0),
+        ]
+        if let logPath { fields["log_path"] = .string(logPath) }
+        let (id, events) = connection.exec(fields)
+        return Command(events: events, id: id, sandbox: self)
+    }
+
+    /// Runs a command to completion and returns its output and result.
+    public func run(_ argv: [String], cwd: String = SandboxConfiguration.workspacePath, env: [String: String], timeout: Duration? = nil) async throws -> (output: [UInt8], result: ExecResult) {
+        var output: [UInt8] = []
+        for try await event in exec(argv, cwd: cwd, env: env, timeout: timeout).events {
+            switch event {
+            case .output(let bytes): output += bytes
+            case .exit(let result): return (output, result)
+            }
+        }
+        throw SandboxError(code: "protocol", message: "The command ended without an exit status.")
+    }
+
+    /// Kills every process in the sandbox except its agent.
+    public func killAll() async throws {
+        _ = try await connection.request("kill_all")
+    }
+
+    // MARK: Files
+
+    public func writeFile(_ path: String, _ data: [UInt8], mode: Int = 0o644, createDirectories: Bool = true) async throws {
+        _ = try await connection.request(
+            "write_file", ["path": .string(path), "data": .string(Data(data).base64EncodedString()), "mode": .int(Int64(mode)), "mkdirs": .bool(createDirectories)])
+    }
+
+    public func readFile(_ path: String, maxBytes: Int = 16 << 20) async throws -> (data: [UInt8], size: Int64, truncated: Bool) {
+        let reply = try await connection.request("read_file", ["path": .string(path), "max_bytes": .int(Int64(maxBytes))])
+        guard let encoded = reply["data"]?.stringValue, let data = Data(base64Encoded: encoded) else {
+            throw SandboxError(code: "protocol", message: "read_file returned no data")
+        }
+        return (Array(data), reply["size"]?.intValue ?? Int64(data.count), reply["truncated"]?.boolValue ?? false)
+    }
+
+    public func delete(_ path: String, recursive: Bool = false) async throws {
+        _ = try await connection.request("delete", ["path": .string(path), "recursive": .bool(recursive)])
+    }
+
+    public func rename(_ from: String, to: String, createDirectories: Bool = true) async throws {
+        _ = try await connection.request("rename", ["from": .string(from), "to": .string(to), "mkdirs": .bool(createDirectories)])
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var path: String
+        public var type: String
+        public var size: Int64
+    }
+
+    public func list(_ path: String = SandboxConfiguration.workspacePath, recursive: Bool = true, limit: Int = 10_000) async throws -> (entries: [Entry], truncated: Bool) {
+        let reply = try await connection.request("list", ["path": .string(path), "recursive": .bool(recursive), "limit": .int(Int64(limit))])
+        let entries = (reply["entries"]?.arrayValue ?? []).compactMap { e -> Entry? in
+            guard let path = e["path"]?.stringValue, let type = e["type"]?.stringValue else { return nil }
+            return Entry(path: path, type: type, size: e["size"]?.intValue ?? 0)
+        }
+        return (entries, reply["truncated"]?.boolValue ?? false)
+    }
+
+    /// The type and size of `path`, or nil when it does not exist.
+    public func stat(_ path: String) async throws -> (type: String, size: Int64)? {
+        do {
+            let reply = try await connection.request("stat", ["path": .string(path)])
+            return (reply["type"]?.stringValue ?? "other", reply["size"]?.intValue ?? 0)
+        } catch let error as SandboxError where error.code == "not_found" {
+            return nil
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await connection.request("ping")
+    }
+
+    // MARK: Lifecycle
+
+    /// Stops the sandbox: the agent kills everything it started and exits; if it does not within
+    /// `grace`, bubblewrap is killed. Returns once the process has been reaped.
+    public func stop(grace: Duration = .seconds(2)) async {
+        connection.close()
+        if await Self.waitForExit(process.pid, timeout: grace) == nil {
+            kill(process.pid, SIGKILL)
+            _ = await Self.waitForExit(process.pid, timeout: .seconds(5))
+        }
+    }
+
+    /// Polls for the exit of `pid`; returns its wait status, or nil on timeout.
+    static func waitForExit(_ pid: pid_t, timeout: Duration) async -> Int32? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var delay = Duration.milliseconds(1)
+        while true {
+            if let status = ProcessSpawner.reap(pid) { return status }
+            if clock.now >= deadline { return nil }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(50))
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+public import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts and stops sandboxes on this machine.
+///
+/// When the server runs as root, each sandbox runs as its own unprivileged host uid (so that
+/// per-user limits such as the process count are per sandbox, and files it writes are owned by
+/// that uid), in its own cgroups (memory, process count, CPU), through `cma-launch`. Otherwise
+/// sandboxes run as the server's own uid with rlimits only, which cannot bound a sandbox's total
+/// memory or process count; the server logs this once at start.
+public final class SandboxHost: Sendable {
+    public struct Configuration: Sendable {
+        /// `cma-sandbox`, the agent that runs inside each sandbox.
+        public var agentBinary: String
+        /// `cma-launch`, used when running as root.
+        public var launcherBinary: String
+        public var bubblewrap: String
+        /// Where workspaces and per-sandbox state live (inside the server's data directory, which
+        /// the sandboxes never see).
+        public var root: String
+
+        public init(agentBinary: String, launcherBinary: String, bubblewrap: String = "/usr/bin/bwrap", root: String) {
+            self.agentBinary = agentBinary
+            self.launcherBinary = launcherBinary
+            self.bubblewrap = bubblewrap
+            self.root = root
+        }
+
+        /// Finds the helper binaries next to the running executable (or from `CMA_SANDBOX_BIN`
+        /// and `CMA_LAUNCH_BIN`).
+        public static func locate(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
+            let dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent().path
+            return Configuration(
+                agentBinary: environment["CMA_SANDBOX_BIN"] ?? dir + "/cma-sandbox",
+                launcherBinary: environment["CMA_LAUNCH_BIN"] ?? dir + "/cma-launch",
+                bubblewrap: environment["CMA_BWRAP"] ?? "/usr/bin/bwrap",
+                root: root)
+        }
+    }
+
+    public let configuration: Configuration
+    public let isolatesUsers: Bool
+    private let logger: Logger
+    /// Distinguishes this host's cgroups from those of other servers on the machine.
+    private let instance: String
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "cma.sandbox")) {
+        self.configuration = configuration
+        self.isolatesUsers = geteuid() == 0
+        self.logger = logger
+        self.instance = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        if isolatesUsers { Cgroups.removeEmptyGroups() }
+    }
+
+    /// Checks that bubblewrap and the helper binaries are usable. Throws a message that says
+    /// what to install or configure.
+    public func checkAvailable() throws {
+        for (path, what) in [
+            (configuration.bubblewrap, "bubblewrap (apt-get install -y bubblewrap)"), (configuration.agentBinary, "cma-sandbox"),
+            (configuration.launcherBinary, "cma-launch"),
+        ] where access(path, X_OK) != 0 {
+            throw SandboxError(code: "sandbox_unavailable", message: "\(what) is not available at \(path).")
+        }
+    }
+
+    /// The host uid a session's sandbox runs as, when running as root. Stable per session, so
+    /// that the workspace stays owned by it across restarts.
+    public static func hostUID(slot: Int64) -> UInt32 {
+        UInt32(truncatingIfNeeded: 2_000_000 + (slot % 1_000_000_000))
+    }
+
+    public func workspacePath(for key: String) -> String { configuration.root + "/workspaces/" + key }
+    public func statePath(for key: String) -> String { configuration.root + "/state/" + key }
+
+    /// Starts the sandbox of `key` (a session's ID) around its persistent workspace.
+    public func start(key: String, slot: Int64, limits: SandboxLimits, layers: [String] = []) async throws -> RunningSandbox {
+        let sandboxConfiguration = SandboxConfiguration(
+            agentBinary: configuration.agentBinary, bubblewrap: configuration.bubblewrap, workspaceHostPath: workspacePath(for: key),
+            stateHostPath: statePath(for: key), layers: layers, limits: limits)
+        try BubblewrapSandbox.prepareState(sandboxConfiguration)
+
+        var launcher = [configuration.launcherBinary] + BubblewrapArguments.launcherOpens(sandboxConfiguration)
+        var cgroups = CgroupSet.none
+        launcher += ["--rlimit", "core=0", "--rlimit", "nofile=\(limits.maxOpenFiles)", "--rlimit", "fsize=\(limits.maxFileBytes)"]
+        if isolatesUsers {
+            let uid = Self.hostUID(slot: slot)
+            // The workspace (and its tree) belongs to the sandbox's uid. Bubblewrap, running as
+            // that uid, must be able to reach it: the directories above it are traversable
+            // (0711) but not listable; everything else of the server stays private.
+            try chownTree(workspacePath(for: key), uid: uid)
+            _ = chmod(workspacePath(for: key), 0o700)
+            for dir in [configuration.root, configuration.root + "/workspaces"] { _ = chmod(dir, 0o711) }
+            cgroups = Cgroups.create(name: "\(instance)-\(key)", limits: limits)
+            if cgroups == .none {
+                logger.warning("cgroups are not available: this sandbox's memory and CPU are not bounded", metadata: ["sandbox": "\(key)"])
+            }
+            for file in cgroups.procsFiles { launcher += ["--cgroup-procs", file] }
+            launcher += ["--rlimit", "nproc=\(limits.maxProcesses)", "--uid", String(uid), "--gid", String(uid)]
+        }
+        launcher.append("--")
+        do {
+            let sandbox = try await BubblewrapSandbox.start(sandboxConfiguration, launcher: launcher, logger: logger)
+            return RunningSandbox(sandbox: sandbox, cgroups: cgroups)
+        } catch {
+            Cgroups.destroy(cgroups)
+            throw error
+        }
+    }
+
+    /// Gives the whole tree to `uid`, never following symlinks.
+    private func chownTree(_ path: String, uid: UInt32) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw SandboxError(code: "io", message: "cannot stat \(path)") }
+        if st.st_uid == uid { return }  // already owned: a restart, nothing to do for the common case
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return }
+        _ = lchown(path, uid, uid)
+        for case let relative as String in walker {
+            _ = lchown(path + "/" + relative, uid, uid)
+        }
+    }
+}
+
+/// A started sandbox and the host resources that go with it.
+public final class RunningSandbox: Sendable {
+    public let sandbox: BubblewrapSandbox
+    let cgroups: CgroupSet
+
+    init(sandbox: BubblewrapSandbox, cgroups: CgroupSet) {
+        self.sandbox = sandbox
+        self.cgroups = cgroups
+    }
+
+    /// Stops the sandbox and releases its cgroups.
+    public func stop() async {
+        await sandbox.stop()
+        Cgroups.destroy(cgroups)
+    }
+}

@@ -1,0 +1,145 @@
+// cma-launch: the first step of starting a sandbox when the server runs as root.
+//
+//     cma-launch [--open-dir FD:PATH]... [--open-file FD:PATH]... [--cgroup-procs FILE]...
+//                [--rlimit NAME=VALUE]... [--uid UID --gid GID] -- PROGRAM ARGS...
+//
+// It closes every inherited descriptor above stderr, opens the given paths on the given
+// descriptors (while still privileged: the sandbox's user could not traverse the server's data
+// directory, so bubblewrap mounts them from these descriptors), joins the given cgroups
+// (writing its own PID to each `cgroup.procs`), sets resource limits, drops to the given user
+// and group (no supplementary groups), sets no_new_privs, and executes PROGRAM (bubblewrap),
+// which inherits all of it. Any failure exits with status 126 and a message on stderr: a sandbox is never
+// started with less isolation than asked for.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String) -> Never {
+    let line = "cma-launch: \(message)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(126)
+}
+
+typealias CloseRange = @convention(c) (UInt32, UInt32, Int32) -> Int32
+typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+typealias SetRes = @convention(c) (UInt32, UInt32, UInt32) -> Int32
+
+func symbol<T>(_ name: String, as type: T.Type) -> T? {
+    guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }
+    return unsafeBitCast(pointer, to: type)
+}
+
+// 1. No inherited descriptor reaches the sandbox.
+if let closeRange = symbol("close_range", as: CloseRange.self), closeRange(3, UInt32.max, 0) == 0 {
+    // done
+} else {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    let top = Int32(clamping: min(limit.rlim_cur, 65536))
+    var fd: Int32 = 3
+    while fd < top {
+        close(fd)
+        fd += 1
+    }
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var cgroupFiles: [String] = []
+var opens: [(fd: Int32, path: String, directory: Bool)] = []
+var rlimits: [(Int32, UInt64)] = []
+var uid: uid_t?
+var gid: gid_t?
+
+// Linux's resource numbers (the same on x86_64 and arm64).
+let rlimitNames: [String: Int32] = [
+    "cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "nproc": 6, "nofile": 7, "memlock": 8, "as": 9,
+    "locks": 10, "sigpending": 11, "msgqueue": 12,
+]
+
+while let first = arguments.first, first != "--" {
+    arguments.removeFirst()
+    guard let value = arguments.first else { fail("\(first) needs a value") }
+    arguments.removeFirst()
+    switch first {
+    case "--cgroup-procs":
+        cgroupFiles.append(value)
+    case "--open-dir", "--open-file":
+        let parts = value.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let fd = Int32(parts[0]), fd > 2, fd < 1000 else { fail("bad \(first) \(value)") }
+        opens.append((fd, String(parts[1]), first == "--open-dir"))
+    case "--rlimit":
+        let parts = value.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let resource = rlimitNames[String(parts[0])], let amount = UInt64(parts[1]) else {
+            fail("bad --rlimit \(value)")
+        }
+        rlimits.append((resource, amount))
+    case "--uid":
+        guard let v = UInt32(value) else { fail("bad --uid \(value)") }
+        uid = v
+    case "--gid":
+        guard let v = UInt32(value) else { fail("bad --gid \(value)") }
+        gid = v
+    default:
+        fail("unknown option \(first)")
+    }
+}
+guard arguments.first == "--", arguments.count >= 2 else { fail("usage: cma-launch [options] -- PROGRAM ARGS...") }
+arguments.removeFirst()
+
+// 2. Open the paths bubblewrap will mount, on the descriptors it is told about.
+for (fd, path, directory) in opens {
+    let O_PATH: Int32 = 0x200000  // Linux
+    let flags = directory ? (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : (O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    let opened = open(path, flags)
+    guard opened >= 0 else { fail("cannot open \(path): \(String(cString: strerror(errno)))") }
+    if opened != fd {
+        guard dup2(opened, fd) == fd else { fail("dup2: \(String(cString: strerror(errno)))") }
+        close(opened)
+    } else {
+        _ = fcntl(fd, F_SETFD, 0)
+    }
+}
+
+// 3. Join the cgroups (before anything else is started, so every descendant is counted).
+let pid = String(getpid())
+for file in cgroupFiles {
+    let fd = open(file, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { fail("cannot open \(file): \(String(cString: strerror(errno)))") }
+    let ok = pid.withCString { write(fd, $0, strlen($0)) } == pid.utf8.count
+    close(fd)
+    guard ok else { fail("cannot join cgroup \(file): \(String(cString: strerror(errno)))") }
+}
+
+// 4. Resource limits (hard and soft).
+for (resource, amount) in rlimits {
+    var limit = rlimit(rlim_cur: rlim_t(amount), rlim_max: rlim_t(amount))
+    guard setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) == 0 else {
+        fail("setrlimit(\(resource), \(amount)): \(String(cString: strerror(errno)))")
+    }
+}
+
+// 5. Drop privileges: group first, then user; no way back.
+if let gid {
+    guard setgroups(0, nil) == 0 else { fail("setgroups: \(String(cString: strerror(errno)))") }
+    guard let setresgid = symbol("setresgid", as: SetRes.self), setresgid(gid, gid, gid) == 0 else { fail("setresgid: \(String(cString: strerror(errno)))") }
+}
+if let uid {
+    guard let setresuid = symbol("setresuid", as: SetRes.self), setresuid(uid, uid, uid) == 0 else { fail("setresuid: \(String(cString: strerror(errno)))") }
+    guard getuid() == uid, geteuid() == uid, setuid(0) != 0 || uid == 0 else { fail("could not drop privileges") }
+}
+if let prctl = symbol("prctl", as: Prctl.self) {
+    let PR_SET_NO_NEW_PRIVS: Int32 = 38
+    let PR_SET_DUMPABLE: Int32 = 4
+    guard prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 else { fail("prctl(PR_SET_NO_NEW_PRIVS)") }
+    // Changing credentials made this process non-dumpable, which leaves /proc/self/fd owned by
+    // root; bubblewrap mounts the descriptors above through it. Only this sandbox's own
+    // processes share the new uid.
+    if uid != nil { guard prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0 else { fail("prctl(PR_SET_DUMPABLE)") } }
+} else {
+    fail("prctl is not available")
+}
+
+// 6. Become the program.
+let cArguments = arguments.map { strdup($0) } + [nil]
+execv(arguments[0], cArguments)
+fail("exec \(arguments[0]): \(String(cString: strerror(errno)))")

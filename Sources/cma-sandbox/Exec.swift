@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A validated `exec` request.
+struct ExecRequest {
+    var id: Int64
+    var argv: [String]
+    var env: [(String, String)]
+    var cwd: String
+    var timeoutMs: Int64
+    var logPath: String?
+}
+
+/// A running (or finishing) `exec`.
+final class Job {
+    let id: Int64
+    /// The main process; also the id of its session and process group (it was started with
+    /// `setsid`).
+    let pid: pid_t
+    /// The read end of the merged stdout/stderr pipe; -1 once closed.
+    var pipeFD: Int32
+    var logFD: Int32
+    let logPath: String?
+    var logError: String?
+    let started: UInt64
+    let deadline: UInt64?
+    /// The wait status of the main process, once reaped.
+    var status: Int32?
+    var exitedAt: UInt64 = 0
+    var timedOut = false
+    var outputBytes: Int64 = 0
+
+    init(id: Int64, pid: pid_t, pipeFD: Int32, logFD: Int32, logPath: String?, started: UInt64, deadline: UInt64?) {
+        self.id = id
+        self.pid = pid
+        self.pipeFD = pipeFD
+        self.logFD = logFD
+        self.logPath = logPath
+        self.started = started
+        self.deadline = deadline
+    }
+
+    func closePipe() {
+        Sys.closeFD(pipeFD)
+        pipeFD = -1
+    }
+
+    func closeLog() {
+        Sys.closeFD(logFD)
+        logFD = -1
+    }
+}
+
+enum Spawner {
+    /// `POSIX_SPAWN_SETSID` on glibc (not imported by Swift's Glibc module).
+    static let setsidFlag: Int32 = 0x80
+
+    /// Finds the executable for `argv0`: a name containing "/" is used as is (relative to the
+    /// command's cwd); otherwise it is looked up in the absolute directories of the request's
+    /// own `PATH` (the agent's environment plays no part).
+    static func resolveExecutable(_ argv0: String, env: [(String, String)]) throws(Failure) -> String {
+        if argv0.utf8.contains(UInt8(ascii: "/")) { return argv0 }
+        let path = env.last(where: { $0.0 == "PATH" })?.1 ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where dir.hasPrefix("/") {
+            let candidate = (dir.hasSuffix("/") ? String(dir) : dir + "/") + argv0
+            var st = stat()
+            if stat(candidate, &st) == 0, Sys.isReg(st), access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        throw Failure("not_found", "\(argv0): command not found in PATH")
+    }
+
+    /// Starts the command in a new session with stdin from /dev/null and stdout and stderr on a
+    /// new pipe, whose (non-blocking) read end is returned.
+    static func spawn(_ request: ExecRequest, extras: LinuxExtras) throws(Failure) -> (pid: pid_t, pipeFD: Int32) {
+        let executable = try resolveExecutable(request.argv[0], env: request.env)
+
+        let cwdFD = Sys.openAt(AT_FDCWD, request.cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard cwdFD >= 0 else { throw Failure.errno(-cwdFD, request.cwd, "cwd") }
+        defer { Sys.closeFD(cwdFD) }
+
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw Failure("io", "cannot create a pipe: \(Sys.describe(errno))") }
+        Sys.setCloexec(fds[0])
+        Sys.setCloexec(fds[1])
+        Sys.setNonblocking(fds[0], true)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+
+        var setupError: Int32 = 0
+        func check(_ r: Int32) { if r != 0 && setupError == 0 { setupError = r } }
+        check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
+        check(posix_spawn_file_actions_adddup2(&actions, fds[1], 1))
+        check(posix_spawn_file_actions_adddup2(&actions, fds[1], 2))
+        if let addFchdir = extras.addFchdir {
+            check(addFchdir(&actions, cwdFD))
+        } else {
+            check(ENOSYS)
+        }
+        // Everything else the agent holds is O_CLOEXEC too; this also covers descriptors it
+        // may have inherited.
+        if let addCloseFrom = extras.addCloseFrom {
+            check(addCloseFrom(&actions, 3))
+        }
+
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        // The agent blocks SIGCHLD and ignores SIGPIPE: the command gets an empty mask and every
+        // signal at its default disposition.
+        check(posix_spawnattr_setflags(&attr, Int16(truncatingIfNeeded: setsidFlag | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+        check(posix_spawnattr_setsigmask(&attr, &noSignals))
+        check(posix_spawnattr_setsigdefault(&attr, &allSignals))
+
+        if setupError != 0 {
+            Sys.closeFD(fds[0])
+            Sys.closeFD(fds[1])
+            throw Failure("io", "cannot prepare the command: \(Sys.describe(setupError))")
+        }
+
+        var argv: [UnsafeMutablePointer<CChar>?] = request.argv.map { strdup($0) }
+        var envp: [UnsafeMutablePointer<CChar>?] = request.env.map { strdup($0.0 + "=" + $0.1) }
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        if argv.contains(where: { $0 == nil }) || envp.contains(where: { $0 == nil }) {
+            Sys.closeFD(fds[0])
+            Sys.closeFD(fds[1])
+            throw Failure("io", "out of memory")
+        }
+        argv.append(nil)
+        envp.append(nil)
+
+        var pid: pid_t = 0
+        let r = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
+        Sys.closeFD(fds[1])
+        if r != 0 {
+            Sys.closeFD(fds[0])
+            switch r {
+            case ENOENT: throw Failure("not_found", "\(executable): \(Sys.describe(r))")
+            case ENOTDIR: throw Failure("not_a_directory", "\(executable): \(Sys.describe(r))")
+            case E2BIG: throw Failure("too_large", "\(executable): \(Sys.describe(r))")
+            default: throw Failure("io", "cannot start \(executable): \(Sys.describe(r))")
+            }
+        }
+        return (pid, fds[0])
+    }
+}
+
+extension Workspace {
+    /// Opens (creating, with parent directories, or truncating) the log file of an `exec`,
+    /// under the same path rules as `write_file`.
+    func openLog(path: String) throws(Failure) -> Int32 {
+        let components = try resolve(path)
+        let (dirFD, name) = try openParent(components, create: true, path: path)
+        defer { Sys.closeFD(dirFD) }
+        // O_NONBLOCK: opening a FIFO planted by a command must not block the agent. No O_TRUNC
+        // before the type is known.
+        let fd = Sys.openAt(dirFD, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+        if fd == -ENXIO { throw Failure("io", "\(path) is not a regular file") }
+        guard fd >= 0 else { throw Failure.errno(-fd, path) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            Sys.closeFD(fd)
+            throw Failure.errno(e, path)
+        }
+        guard Sys.isReg(st) else {
+            Sys.closeFD(fd)
+            throw Failure("io", "\(path) is not a regular file")
+        }
+        var t = ftruncate(fd, 0)
+        while t != 0 && errno == EINTR { t = ftruncate(fd, 0) }
+        if t != 0 {
+            let e = errno
+            Sys.closeFD(fd)
+            throw Failure.errno(e, path, "cannot truncate")
+        }
+        Sys.setNonblocking(fd, false)
+        return fd
+    }
+}
