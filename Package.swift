@@ -42,6 +42,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Tools",
+            dependencies: ["AgentsAPI", "Sandbox"],
+            swiftSettings: swiftSettings
+        ),
         // The agent inside each sandbox. Linked with the Swift runtime statically, so that it
         // needs nothing from the host but libc.
         // Run (as root) to start a sandbox: joins its cgroups, sets rlimits, drops to the
@@ -84,6 +89,8 @@ let package = Package(
                 "AgentsAPI",
                 "Storage",
                 "ModelProviders",
+                "Sandbox",
+                "Tools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -129,6 +136,7 @@ let package = Package(
                 "Storage",
                 "Runtime",
                 "ModelProviders",
+                "Sandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -138,10 +146,11 @@ let package = Package(
         ),
         .testTarget(name: "AgentsAPITests", dependencies: ["AgentsAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentsAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxAgentTests", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "AgentsAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelProvidersTests", dependencies: ["AgentsAPI", "ModelProviders", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Storage", "AgentsAPI", "ModelProviders", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Storage", "AgentsAPI", "ModelProviders", "TestSupport", "Sandbox"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -140,12 +140,19 @@ def test_metadata_limits(client):
     assert err.param is not None and err.param.startswith("metadata")
 
 
-def test_hosted_environment_not_available(client):
+def test_unavailable_environment_features(client):
     err = _bad_request(
-        lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted"}, input="hi")
+        lambda: client.beta.agents.sessions.create(
+            agent={"model": MODEL}, environment={"type": "openai_hosted", "environment_template_id": "tmpl_x"}, input="hi"
+        )
     )
     assert err.code == "feature_not_available"
-    assert err.param is not None and err.param.startswith("environment")
+    assert err.param == "environment.environment_template_id"
+    err = _bad_request(
+        lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "self_hosted", "workspace_directory": "/w"}, input="hi")
+    )
+    assert err.code == "feature_not_available"
+    assert err.param == "environment.type"
 
 
 def test_mcp_tool_not_available(client):
@@ -181,6 +188,8 @@ def test_malformed_json_body(cma):
 
 def test_validation_errors_do_not_create_anything(client):
     before = len(list(client.beta.agents.sessions.list(limit=100)))
-    _bad_request(lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted"}, input="hi"))
+    _bad_request(
+        lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted", "packages": {"python": ["x"]}}, input="hi")
+    )
     _bad_request(lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "none"}, input="hi", extra_body={"zzz": 1}))
     assert len(list(client.beta.agents.sessions.list(limit=100))) == before

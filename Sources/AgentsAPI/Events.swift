@@ -67,6 +67,12 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
         case reasoningSummaryPartDone(PartLocation, text: String, incomplete: Bool)
         case reasoningSummaryTextDelta(PartLocation, delta: String)
         case reasoningSummaryTextDone(PartLocation, text: String)
+        /// `agent.output.command_execution_output.delta` (`index` of the location is unused).
+        case commandOutputDelta(PartLocation, delta: String)
+        /// `agent.session.environment.<status>`.
+        case environment(sessionID: String, turnID: String?, state: EnvironmentState)
+        /// `agent.session.environment.reset`: the sandbox was replaced.
+        case environmentReset(sessionID: String, turnID: String?, environmentID: String, resetCount: Int64)
         /// An event type this version does not model; kept as stored.
         case other(type: String, sessionID: String, fields: JSONObject)
     }
@@ -102,6 +108,9 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
         case .reasoningSummaryPartDone: return "agent.session.turn.reasoning_summary_part.done"
         case .reasoningSummaryTextDelta: return "agent.session.turn.reasoning_summary_text.delta"
         case .reasoningSummaryTextDone: return "agent.session.turn.reasoning_summary_text.done"
+        case .commandOutputDelta: return "agent.output.command_execution_output.delta"
+        case .environment(_, _, let state): return "agent.session.environment.\(state.status.rawValue)"
+        case .environmentReset: return "agent.session.environment.reset"
         case .other(let type, _, _): return type
         }
     }
@@ -110,13 +119,14 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
         switch body {
         case .sessionCreated(let s), .sessionInProgress(let s), .sessionRequiresAction(let s), .sessionIdle(let s), .sessionFailed(let s):
             return s.id
-        case .error(let id, _), .itemAdded(let id, _, _), .itemDone(let id, _, _), .other(_, let id, _):
+        case .error(let id, _), .itemAdded(let id, _, _), .itemDone(let id, _, _), .other(_, let id, _), .environment(let id, _, _),
+            .environmentReset(let id, _, _, _):
             return id
         case .turnCreated(let t), .turnInProgress(let t), .turnCompleted(let t), .turnFailed(let t), .turnCancelled(let t):
             return t.sessionID
         case .contentPartAdded(let p, _), .contentPartDone(let p, _), .outputTextDelta(let p, _), .outputTextDone(let p, _),
             .reasoningSummaryPartAdded(let p, _), .reasoningSummaryPartDone(let p, _, _), .reasoningSummaryTextDelta(let p, _),
-            .reasoningSummaryTextDone(let p, _):
+            .reasoningSummaryTextDone(let p, _), .commandOutputDelta(let p, _):
             return p.sessionID
         }
     }
@@ -129,8 +139,10 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
             return item.turnID
         case .contentPartAdded(let p, _), .contentPartDone(let p, _), .outputTextDelta(let p, _), .outputTextDone(let p, _),
             .reasoningSummaryPartAdded(let p, _), .reasoningSummaryPartDone(let p, _, _), .reasoningSummaryTextDelta(let p, _),
-            .reasoningSummaryTextDone(let p, _):
+            .reasoningSummaryTextDone(let p, _), .commandOutputDelta(let p, _):
             return p.turnID
+        case .environment(_, let turnID, _), .environmentReset(_, let turnID, _, _):
+            return turnID
         case .other(_, _, let fields):
             return fields["turn_id"]?.stringValue
         default:
@@ -141,7 +153,7 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
     /// Streamed fragments (deltas), which carry obfuscation padding when it is enabled.
     public var isDelta: Bool {
         switch body {
-        case .outputTextDelta, .reasoningSummaryTextDelta: return true
+        case .outputTextDelta, .reasoningSummaryTextDelta, .commandOutputDelta: return true
         case .other(let type, _, _): return type.hasSuffix(".delta")
         default: return false
         }
@@ -198,6 +210,21 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
         case .reasoningSummaryTextDone(let p, let text):
             Self.writeLocation(p, indexKey: "summary_index", into: &o)
             o["text"] = .string(text)
+        case .commandOutputDelta(let p, let delta):
+            o["session_id"] = .string(p.sessionID)
+            o["turn_id"] = p.turnID.jsonOrNull
+            o["item_id"] = .string(p.itemID)
+            o["output_index"] = .int(Int64(p.outputIndex))
+            o["delta"] = .string(delta)
+        case .environment(let sessionID, let turnID, let state):
+            o["session_id"] = .string(sessionID)
+            o["turn_id"] = turnID.jsonOrNull
+            o["environment"] = state.json
+        case .environmentReset(let sessionID, let turnID, let environmentID, let resetCount):
+            o["session_id"] = .string(sessionID)
+            o["turn_id"] = turnID.jsonOrNull
+            o["environment_id"] = .string(environmentID)
+            o["reset_count"] = .int(resetCount)
         case .other(_, _, let fields):
             for (k, v) in fields where k != "type" && k != "event_id" { o[k] = v }
         }
@@ -253,6 +280,18 @@ public struct SessionEvent: Sendable, Equatable, JSONCodable {
             body = .reasoningSummaryPartDone(try location("summary_index"), text: try partText(), incomplete: try r.optionalString("status") == "incomplete")
         case "agent.session.turn.reasoning_summary_text.delta": body = .reasoningSummaryTextDelta(try location("summary_index"), delta: try r.string("delta"))
         case "agent.session.turn.reasoning_summary_text.done": body = .reasoningSummaryTextDone(try location("summary_index"), text: try r.string("text"))
+        case "agent.output.command_execution_output.delta":
+            body = .commandOutputDelta(
+                PartLocation(
+                    sessionID: try r.string("session_id"), turnID: try r.optionalString("turn_id"), itemID: try r.string("item_id"),
+                    outputIndex: Int(try r.int("output_index")), index: 0),
+                delta: try r.string("delta"))
+        case "agent.session.environment.reset":
+            body = .environmentReset(
+                sessionID: try r.string("session_id"), turnID: try r.optionalString("turn_id"), environmentID: try r.string("environment_id"),
+                resetCount: try r.int("reset_count"))
+        case let t where t.hasPrefix("agent.session.environment."):
+            body = .environment(sessionID: try r.string("session_id"), turnID: try r.optionalString("turn_id"), state: try EnvironmentState(json: r.required("environment")))
         default:
             var fields = r.object
             fields["type"] = nil

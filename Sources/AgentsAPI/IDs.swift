@@ -17,6 +17,7 @@ public enum IDPrefix: String, Sendable, CaseIterable {
     case environment = "env"
     case template = "tmpl"
     case artifact = "art"
+    case file
 }
 
 public struct IDGenerator: Sendable {

@@ -152,12 +152,36 @@ public struct FunctionCallOutputItem: Sendable, Equatable {
     }
 }
 
+/// A shell command the agent ran in its sandbox.
+public struct CommandExecutionItem: Sendable, Equatable {
+    public var id: String
+    public var turnID: String
+    public var command: String
+    public var cwd: String?
+    public var status: FunctionCallStatus
+    public var exitCode: Int64?
+    public var output: String?
+    public var durationMs: Int64?
+
+    public init(id: String, turnID: String, command: String, cwd: String?, status: FunctionCallStatus, exitCode: Int64? = nil, output: String? = nil, durationMs: Int64? = nil) {
+        self.id = id
+        self.turnID = turnID
+        self.command = command
+        self.cwd = cwd
+        self.status = status
+        self.exitCode = exitCode
+        self.output = output
+        self.durationMs = durationMs
+    }
+}
+
 /// `AgentSessionItem`: the union of items in a session's history.
 public enum SessionItem: Sendable, Equatable, JSONCodable {
     case message(MessageItem)
     case reasoning(ReasoningItem)
     case functionCall(FunctionCallItem)
     case functionCallOutput(FunctionCallOutputItem)
+    case commandExecution(CommandExecutionItem)
     /// An item type this version does not model; kept as stored.
     case other(JSONObject)
 
@@ -167,6 +191,7 @@ public enum SessionItem: Sendable, Equatable, JSONCodable {
         case .reasoning(let r): return r.id
         case .functionCall(let f): return f.id
         case .functionCallOutput(let o): return o.id
+        case .commandExecution(let c): return c.id
         case .other(let o): return o["id"]?.stringValue
         }
     }
@@ -177,6 +202,7 @@ public enum SessionItem: Sendable, Equatable, JSONCodable {
         case .reasoning(let r): return r.turnID
         case .functionCall(let f): return f.turnID
         case .functionCallOutput(let o): return o.turnID
+        case .commandExecution(let c): return c.turnID
         case .other(let o): return o["turn_id"]?.stringValue
         }
     }
@@ -187,6 +213,7 @@ public enum SessionItem: Sendable, Equatable, JSONCodable {
         case .reasoning: return "reasoning"
         case .functionCall: return "function_call"
         case .functionCallOutput: return "function_call_output"
+        case .commandExecution: return "command_execution"
         case .other(let o): return o["type"]?.stringValue ?? "unknown"
         }
     }
@@ -231,6 +258,18 @@ public enum SessionItem: Sendable, Equatable, JSONCodable {
             o["status"] = .string(out.status.rawValue)
             o["turn_id"] = .string(out.turnID)
             return .object(o)
+        case .commandExecution(let c):
+            var o = JSONObject()
+            o["id"] = .string(c.id)
+            o["type"] = "command_execution"
+            o["command"] = .string(c.command)
+            o["cwd"] = c.cwd.jsonOrNull
+            o["status"] = .string(c.status.rawValue)
+            o["exit_code"] = c.exitCode.jsonOrNull
+            o["output"] = c.output.jsonOrNull
+            o["duration_ms"] = c.durationMs.jsonOrNull
+            o["turn_id"] = .string(c.turnID)
+            return .object(o)
         case .other(let o):
             return .object(o)
         }
@@ -270,6 +309,12 @@ public enum SessionItem: Sendable, Equatable, JSONCodable {
                     output: try r.field("output").value.map { (v: JSONValue) throws(ValidationError) in try FunctionOutput(json: v) },
                     error: try r.optionalString("error"),
                     status: try r.enumField("status", FunctionCallStatus.self).value ?? .completed))
+        case "command_execution":
+            self = .commandExecution(
+                CommandExecutionItem(
+                    id: try r.string("id"), turnID: try r.string("turn_id"), command: try r.string("command"), cwd: try r.optionalString("cwd"),
+                    status: try r.enumField("status", FunctionCallStatus.self).value ?? .completed, exitCode: try r.intField("exit_code").value,
+                    output: try r.optionalString("output"), durationMs: try r.intField("duration_ms").value))
         default:
             self = .other(r.object)
         }

@@ -467,6 +467,8 @@ public struct SessionAgentOverrides: Sendable {
 /// `POST /agents/sessions`.
 public struct SessionCreateRequest: Sendable {
     public var environment: SessionEnvironment
+    /// Confidential inputs of a hosted environment (never echoed).
+    public var environmentSecrets: HostedEnvironmentSecrets?
     public var agentID: String?
     public var agent: SessionAgentOverrides?
     public var input: [InputMessage]?
@@ -482,12 +484,15 @@ public struct SessionCreateRequest: Sendable {
         try r.rejectUnknown(["environment", "agent", "agent_id", "input", "metadata", "prompt_cache_options", "review", "stream", "stream_options", "vault_ids"])
 
         let env = try r.object("environment")
+        environmentSecrets = nil
         switch try env.string("type") {
         case "none":
             try env.rejectUnknown(["type"])
             environment = .none
         case "openai_hosted":
-            throw .notAvailable("Hosted environments (environment.type 'openai_hosted') are", param: env.param("type"))
+            let (hosted, secrets) = try HostedEnvironment.parse(env)
+            environment = .hosted(hosted)
+            environmentSecrets = secrets
         case "self_hosted":
             throw .notAvailable("Self-hosted environments (environment.type 'self_hosted') are", param: env.param("type"))
         case let other:
@@ -534,6 +539,9 @@ public struct SessionCreateRequest: Sendable {
             throw ValidationError("'review' must not be null.", param: "review", code: "invalid_type")
         }
         stream = try r.boolField("stream").value ?? false
+        if stream, input == nil {
+            throw ValidationError("Missing required parameter: 'input' (required when 'stream' is true).", param: "input", code: "missing_required_parameter")
+        }
         if let options = try r.objectField("stream_options").value {
             guard stream else {
                 throw .invalid("'stream_options' is only allowed when 'stream' is true.", param: "stream_options")

@@ -5,31 +5,39 @@ public enum SessionStatus: String, Sendable, CaseIterable {
     case failed
 }
 
-/// The environment a session runs in. Only `none` runs in this version.
+/// The environment a session runs in: `none`, or a hosted sandbox.
 public enum SessionEnvironment: Sendable, Equatable, JSONCodable {
     case none
+    case hosted(HostedEnvironment)
     case other(JSONObject)
 
     public var type: String {
         switch self {
         case .none: return "none"
+        case .hosted: return "openai_hosted"
         case .other(let o): return o["type"]?.stringValue ?? "unknown"
         }
+    }
+
+    public var hosted: HostedEnvironment? {
+        if case .hosted(let h) = self { return h }
+        return nil
     }
 
     public var json: JSONValue {
         switch self {
         case .none: return ["type": "none"]
+        case .hosted(let h): return h.json
         case .other(let o): return .object(o)
         }
     }
 
     public init(json: JSONValue) throws(ValidationError) {
         let r = try JSONReader(json)
-        if try r.optionalString("type") == "none" {
-            self = .none
-        } else {
-            self = .other(r.object)
+        switch try r.optionalString("type") {
+        case "none": self = .none
+        case "openai_hosted": self = .hosted(try HostedEnvironment(reading: r))
+        default: self = .other(r.object)
         }
     }
 }

@@ -1,6 +1,7 @@
 public import AgentsAPI
 public import Logging
 public import ModelProviders
+public import Sandbox
 public import ServiceLifecycle
 public import Storage
 import Synchronization
@@ -18,12 +19,18 @@ public final class AgentRuntime: Service {
     private let logger: Logger
     private let heartbeatInterval: Duration
     private let runners = Mutex<[String: SessionRunner]>([:])
+    /// Runs hosted sessions' sandboxes; nil when this server cannot (no bubblewrap).
+    public let sandboxHost: SandboxHost?
 
-    public init(store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15)) {
+    public init(
+        store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
+        sandboxHost: SandboxHost? = nil
+    ) {
         self.store = store
         self.model = model
         self.logger = logger
         self.heartbeatInterval = heartbeatInterval
+        self.sandboxHost = sandboxHost
         self.log = EventLog(store: store, logger: logger)
     }
 
@@ -45,6 +52,7 @@ public final class AgentRuntime: Service {
                 // The writer loop runs until `shutdown()` has stopped the log and it is drained.
                 await self.log.run()
                 group.cancelAll()
+                await self.stopSandboxes()
             }
         } onGracefulShutdown: {
             self.shutdown()
@@ -60,6 +68,13 @@ public final class AgentRuntime: Service {
         }
         broadcaster.closeAll()
         log.stop()
+    }
+
+    private func stopSandboxes() async {
+        let all = runners.withLock { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for runner in all { group.addTask { await runner.stopSandbox() } }
+        }
     }
 
     private func heartbeats() async {
@@ -94,7 +109,7 @@ public final class AgentRuntime: Service {
         guard let record = try await store.session(projectID: projectID, id: sessionID) else { return nil }
         let items = try await store.items(sessionID: sessionID)
         let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
-        let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger)
+        let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost)
         return runners.withLock { r in
             if let winner = r[sessionID] { return winner }
             r[sessionID] = fresh
@@ -140,14 +155,27 @@ public final class AgentRuntime: Service {
             createdAt: now, lastActiveAt: now, environment: request.environment, metadata: request.metadata,
             requiredActions: [], status: .idle, usage: nil, vaultIDs: request.vaultIDs, promptCacheTTL: request.promptCacheTTL,
             review: request.review)
+        var runtime: JSONObject = [:]
+        if session.environment.hosted != nil {
+            guard sandboxHost != nil else {
+                throw RuntimeError.invalid(
+                    .notAvailable("Hosted environments need bubblewrap on the server (see the README); they are", param: "environment.type"))
+            }
+            runtime["environment_secrets"] = (request.environmentSecrets ?? HostedEnvironmentSecrets()).json
+        }
         let runner = SessionRunner(
-            record: SessionRecord(projectID: projectID, session: session), items: [], openTurns: [], log: log, model: model, logger: logger)
+            record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
+            logger: logger, sandboxHost: sandboxHost)
         runners.withLock { $0[sessionID] = runner }
         do {
             try await runner.create(initialInput: request.input)
         } catch {
             runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
             throw error
+        }
+        if session.environment.hosted != nil {
+            // Prepare the sandbox now, so that it is ready (or being readied) when the agent needs it.
+            Task { _ = try? await runner.ensureSandbox(turnID: nil) }
         }
         return await runner.session
     }
@@ -160,6 +188,8 @@ public final class AgentRuntime: Service {
         let runner = try await requireRunner(projectID: projectID, sessionID: sessionID)
         try await runner.delete()
         runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
+        await runner.stopSandbox()
+        sandboxHost?.removeFiles(key: sessionID)
     }
 
     /// Applies input events to a session. Returns once they are durably recorded.

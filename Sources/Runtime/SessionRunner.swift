@@ -1,7 +1,9 @@
 import AgentsAPI
 import Logging
 import ModelProviders
+import Sandbox
 import Storage
+import Tools
 
 /// One active session: owns its in-memory state, runs its turns, and is the only writer of its
 /// event log. Every state change is built synchronously on the actor and committed through the
@@ -9,14 +11,20 @@ import Storage
 actor SessionRunner {
     nonisolated let projectID: String
     nonisolated let sessionID: String
-    private var record: SessionRecord
-    private let log: EventLog
+    var record: SessionRecord
+    let log: EventLog
     private let model: any ModelClient
     private let logger: Logger
+    /// Where hosted sessions get their sandbox (nil: this server cannot run them).
+    let sandboxHost: SandboxHost?
+    /// The session's running sandbox, if any.
+    var sandbox: RunningSandbox?
+    /// A start in progress, which concurrent callers share.
+    var sandboxStart: Task<RunningSandbox, any Error>?
 
     /// Responses input items for the whole history, in order.
-    private var history: [JSONValue]
-    private var active: ActiveTurn?
+    var history: [JSONValue]
+    var active: ActiveTurn?
     private var queued: [TurnRecord]
     private var stepTask: Task<Void, Never>?
     /// Identifies the current step task, so a finishing task never clears its successor.
@@ -38,6 +46,16 @@ actor SessionRunner {
         var resolved: Bool
     }
 
+    /// A call of a built-in tool (the shell), run by the runtime in the session's sandbox.
+    struct BuiltinCall: Sendable {
+        var itemID: String
+        var outputIndex: Int
+        var callID: String
+        var name: String
+        var arguments: JSONValue
+        var raw: JSONValue
+    }
+
     enum Phase: Sendable {
         /// The loop is (or is about to be) calling the model.
         case running
@@ -53,6 +71,9 @@ actor SessionRunner {
         var nextOutputIndex: Int
         var acceptsSteering: Bool
         var cancelRequested: Bool
+        /// Calls of built-in tools from the last model response, not yet run (in memory only: a
+        /// restart re-asks the model instead).
+        var builtins: [BuiltinCall] = []
 
         var turn: Turn {
             get { record.turn }
@@ -95,7 +116,7 @@ actor SessionRunner {
     }
 
     /// What one state change writes.
-    private struct Change {
+    struct Change {
         var session = false
         var turns: [TurnRecord] = []
         var items: [ItemRecord] = []
@@ -105,16 +126,20 @@ actor SessionRunner {
         var isEmpty: Bool { !session && turns.isEmpty && items.isEmpty && events.isEmpty }
     }
 
-    init(record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger) {
+    init(
+        record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger,
+        sandboxHost: SandboxHost? = nil
+    ) {
         self.projectID = record.projectID
         self.sessionID = record.session.id
         self.record = record
         self.log = log
         self.model = model
+        self.sandboxHost = sandboxHost
         var logger = logger
         logger[metadataKey: "session"] = "\(record.session.id)"
         self.logger = logger
-        self.history = items.compactMap(ModelInput.modelItem(for:))
+        self.history = items.flatMap(ModelInput.modelItems(for:))
         self.queued = []
         for t in openTurns {
             switch t.turn.status {
@@ -134,7 +159,7 @@ actor SessionRunner {
 
     // MARK: - Commit
 
-    private func commit(_ change: Change, idempotency: IdempotencyRecord? = nil) async throws {
+    func commit(_ change: Change, idempotency: IdempotencyRecord? = nil) async throws {
         guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
         guard !change.isEmpty || idempotency != nil else { return }
         let write = SessionWrite(
@@ -153,7 +178,7 @@ actor SessionRunner {
     }
 
     /// Commits from inside the turn loop, where a failure stops the loop.
-    private func commitInLoop(_ change: Change) async -> Bool {
+    func commitInLoop(_ change: Change) async -> Bool {
         do {
             try await commit(change)
             return true
@@ -423,6 +448,14 @@ actor SessionRunner {
             case .reasoning(var r) where r.status == .inProgress:
                 r.status = .incomplete
                 change.items.append(ItemRecord(item: .reasoning(r), modelItem: record.modelItem))
+            case .commandExecution(var c) where c.status == .inProgress:
+                // The command was running when the process stopped: it is not run again, and the
+                // model is told its outcome is unknown (the history already says so).
+                c.status = .failed
+                c.output = (c.output ?? "") + "\n" + ModelInput.interruptedCommandOutput
+                var modelItem = record.modelItem?.objectValue ?? [:]
+                modelItem["output"] = .string(ModelInput.interruptedCommandOutput)
+                change.items.append(ItemRecord(item: .commandExecution(c), modelItem: .object(modelItem)))
             default:
                 break
             }
@@ -475,7 +508,23 @@ actor SessionRunner {
                 deliverSteers(into: &change)
                 guard await commitInLoop(change) else { return }
             }
-            let outcome = await callModel(turnID: turnID)
+            if record.session.environment.hosted != nil {
+                do {
+                    _ = try await ensureSandbox(turnID: turnID)
+                } catch {
+                    var change = Change()
+                    let message = (error as? SandboxError)?.message ?? "\(error)"
+                    finishTurn(.failed, error: TurnError(code: .sandboxError, message: "The session's environment is not available: \(message)"), into: &change)
+                    _ = await commitInLoop(change)
+                    return
+                }
+            }
+            var outcome = await callModel(turnID: turnID)
+            if case .completed = outcome, let a = active, a.turn.id == turnID, !a.builtins.isEmpty {
+                if await !runBuiltinCalls(turnID: turnID) {
+                    outcome = active?.cancelRequested == true || Task.isCancelled ? .cancelled : .storageFailed
+                }
+            }
             guard var a = active, a.turn.id == turnID else { return }
             var change = Change()
             switch outcome {
@@ -559,7 +608,9 @@ actor SessionRunner {
     }
 
     private func callModel(turnID: String) async -> ModelOutcome {
-        let request = ModelInput.request(sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history)
+        let request = ModelInput.request(
+            sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
+            hosted: record.session.environment.hosted != nil)
         var items: [Int: StreamingItem] = [:]
         var held: [HeldMessage] = []
         var calledTools = false
@@ -727,7 +778,7 @@ actor SessionRunner {
         log.enqueueDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(body)]))
     }
 
-    private func takeOutputIndex() -> Int {
+    func takeOutputIndex() -> Int {
         guard var a = active else { return 0 }
         let index = a.nextOutputIndex
         a.nextOutputIndex += 1
@@ -788,6 +839,13 @@ actor SessionRunner {
         let callID = raw["call_id"]?.stringValue ?? IDGenerator.make(.call)
         let name = raw["name"]?.stringValue ?? ""
         let arguments: JSONValue = raw["arguments"] ?? .string("{}")
+        if name == ShellTool.name, record.session.environment.hosted != nil, var a = active {
+            // Run by the runtime once the response is complete; announced as a command then.
+            a.builtins.append(BuiltinCall(itemID: s.itemID, outputIndex: s.outputIndex, callID: callID, name: name, arguments: arguments, raw: raw))
+            active = a
+            history.append(ModelInput.replayable(raw))
+            return
+        }
         var call = FunctionCallItem(id: s.itemID, turnID: turnID, callID: callID, name: name, arguments: arguments, status: .inProgress)
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .functionCall(call), outputIndex: s.outputIndex)))
         call.status = .completed
@@ -834,6 +892,11 @@ actor SessionRunner {
             if let modelItem = ModelInput.modelItem(for: outputRecord) { history.append(modelItem) }
         }
         for i in a.pendingCalls.indices { a.pendingCalls[i].resolved = true }
+        // Built-in calls that never ran are recorded as such, so the history stays valid too.
+        for call in a.builtins {
+            closeBuiltin(call, turnID: a.turn.id, output: "The command was not run: the turn ended first.", into: &change)
+        }
+        a.builtins = []
         // Steers that never reached the model are kept in the history as user messages.
         if !a.steers.isEmpty {
             appendUserMessages(a.steers, turnID: a.turn.id, into: &change)

@@ -68,8 +68,8 @@ enum BubblewrapArguments {
         for (i, layer) in config.layers.enumerated() {
             a += ["--ro-bind", layer, "/opt/cma/layers/\(i)"]
         }
-        a += ["--bind", config.workspaceHostPath, SandboxConfiguration.workspacePath]
-        a += ["--ro-bind", config.agentBinary, SandboxConfiguration.agentPath]
+        a += ["--bind", config.workspaceSource, SandboxConfiguration.workspacePath]
+        a += ["--ro-bind", config.agentSource, SandboxConfiguration.agentPath]
 
         // Everything not mounted writable above (the root, /etc) becomes read-only.
         a += ["--remount-ro", "/"]

@@ -72,6 +72,10 @@ public struct SandboxConfiguration: Sendable {
     public var uid: UInt32
     public var gid: UInt32
     public var hostname: String
+    /// Where bubblewrap finds the workspace and the agent binary: the host paths, or the launcher's
+    /// staged copies (`/tmp/workspace`, `/tmp/cma-sandbox`) when it runs as another user.
+    public var workspaceSource: String
+    public var agentSource: String
 
     public init(
         agentBinary: String, bubblewrap: String = "/usr/bin/bwrap", workspaceHostPath: String, stateHostPath: String,
@@ -87,6 +91,8 @@ public struct SandboxConfiguration: Sendable {
         self.uid = uid
         self.gid = gid
         self.hostname = hostname
+        self.workspaceSource = workspaceHostPath
+        self.agentSource = agentBinary
     }
 
     /// Mount points inside the sandbox.

@@ -78,7 +78,7 @@ public final class SandboxHost: Sendable {
 
     /// Starts the sandbox of `key` (a session's ID) around its persistent workspace.
     public func start(key: String, slot: Int64, limits: SandboxLimits, layers: [String] = []) async throws -> RunningSandbox {
-        let sandboxConfiguration = SandboxConfiguration(
+        var sandboxConfiguration = SandboxConfiguration(
             agentBinary: configuration.agentBinary, bubblewrap: configuration.bubblewrap, workspaceHostPath: workspacePath(for: key),
             stateHostPath: statePath(for: key), layers: layers, limits: limits)
         try BubblewrapSandbox.prepareState(sandboxConfiguration)
@@ -88,12 +88,14 @@ public final class SandboxHost: Sendable {
         launcher += ["--rlimit", "core=0", "--rlimit", "nofile=\(limits.maxOpenFiles)", "--rlimit", "fsize=\(limits.maxFileBytes)"]
         if isolatesUsers {
             let uid = Self.hostUID(slot: slot)
-            // The workspace (and its tree) belongs to the sandbox's uid. Bubblewrap, running as
-            // that uid, must be able to reach it: the directories above it are traversable
-            // (0711) but not listable; everything else of the server stays private.
+            // The workspace (and its tree) belongs to the sandbox's uid. Bubblewrap runs as that
+            // uid and could not traverse the server's private directories, so the launcher stages
+            // the workspace and the agent binary where it can reach them.
             try chownTree(workspacePath(for: key), uid: uid)
             _ = chmod(workspacePath(for: key), 0o700)
-            for dir in [configuration.root, configuration.root + "/workspaces"] { _ = chmod(dir, 0o711) }
+            launcher += ["--stage", workspacePath(for: key) + ":workspace", "--stage", configuration.agentBinary + ":cma-sandbox"]
+            sandboxConfiguration.workspaceSource = "/tmp/workspace"
+            sandboxConfiguration.agentSource = "/tmp/cma-sandbox"
             cgroups = Cgroups.create(name: "\(instance)-\(key)", limits: limits)
             if cgroups == .none {
                 logger.warning("cgroups are not available: this sandbox's memory and CPU are not bounded", metadata: ["sandbox": "\(key)"])
@@ -109,6 +111,12 @@ public final class SandboxHost: Sendable {
             Cgroups.destroy(cgroups)
             throw error
         }
+    }
+
+    /// Removes a session's workspace and state (after its sandbox has stopped).
+    public func removeFiles(key: String) {
+        try? FileManager.default.removeItem(atPath: workspacePath(for: key))
+        try? FileManager.default.removeItem(atPath: statePath(for: key))
     }
 
     /// Gives the whole tree to `uid`, never following symlinks.

@@ -114,6 +114,15 @@ public final class SQLiteStore: Store {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2-sandbox-slots") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sandbox_slots (
+                        slot INTEGER PRIMARY KEY AUTOINCREMENT,
+                        session_id TEXT NOT NULL UNIQUE
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -420,6 +429,15 @@ public final class SQLiteStore: Store {
     public func lastEventSequence(sessionID: String) async throws -> Int64 {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE session_id = ?", arguments: [sessionID]) ?? 0
+        }
+    }
+
+    // MARK: Sandboxes
+
+    public func sandboxSlot(sessionID: String) async throws -> Int64 {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO sandbox_slots (session_id) VALUES (?)", arguments: [sessionID])
+            return try Int64.fetchOne(db, sql: "SELECT slot FROM sandbox_slots WHERE session_id = ?", arguments: [sessionID]) ?? 0
         }
     }
 

@@ -195,6 +195,11 @@ public protocol Store: Sendable {
     func events(sessionID: String, afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
     func lastEventSequence(sessionID: String) async throws -> Int64
 
+    // Sandboxes
+    /// A number unique to this session among all sessions ever created here, stable across
+    /// calls (the session's sandbox uid is derived from it).
+    func sandboxSlot(sessionID: String) async throws -> Int64
+
     // Idempotency
     func idempotencyRecord(projectID: String, scope: String, key: String) async throws -> IdempotencyRecord?
     func saveIdempotencyRecord(projectID: String, record: IdempotencyRecord) async throws

@@ -1,11 +1,13 @@
 // cma-launch: the first step of starting a sandbox when the server runs as root.
 //
-//     cma-launch [--open-dir FD:PATH]... [--open-file FD:PATH]... [--cgroup-procs FILE]...
-//                [--rlimit NAME=VALUE]... [--uid UID --gid GID] -- PROGRAM ARGS...
+//     cma-launch [--open-dir FD:PATH]... [--open-file FD:PATH]... [--stage PATH:NAME]...
+//                [--cgroup-procs FILE]... [--rlimit NAME=VALUE]... [--uid UID --gid GID] -- PROGRAM ARGS...
 //
 // It closes every inherited descriptor above stderr, opens the given paths on the given
 // descriptors (while still privileged: the sandbox's user could not traverse the server's data
-// directory, so bubblewrap mounts them from these descriptors), joins the given cgroups
+// directory, so bubblewrap mounts them from these descriptors), stages paths (in a private
+// mount namespace, binds each PATH at /tmp/NAME on a fresh tmpfs, so that bubblewrap, running as
+// the sandbox's user, can reach them wherever they live on the host), joins the given cgroups
 // (writing its own PID to each `cgroup.procs`), sets resource limits, drops to the given user
 // and group (no supplementary groups), sets no_new_privs, and executes PROGRAM (bubblewrap),
 // which inherits all of it. Any failure exits with status 126 and a message on stderr: a sandbox is never
@@ -23,6 +25,8 @@ func fail(_ message: String) -> Never {
 typealias CloseRange = @convention(c) (UInt32, UInt32, Int32) -> Int32
 typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
 typealias SetRes = @convention(c) (UInt32, UInt32, UInt32) -> Int32
+typealias Unshare = @convention(c) (Int32) -> Int32
+typealias Mount = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>, UnsafePointer<CChar>?, UInt, UnsafeRawPointer?) -> Int32
 
 func symbol<T>(_ name: String, as type: T.Type) -> T? {
     guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }
@@ -46,6 +50,7 @@ if let closeRange = symbol("close_range", as: CloseRange.self), closeRange(3, UI
 var arguments = Array(CommandLine.arguments.dropFirst())
 var cgroupFiles: [String] = []
 var opens: [(fd: Int32, path: String, directory: Bool)] = []
+var stages: [(path: String, name: String)] = []
 var rlimits: [(Int32, UInt64)] = []
 var uid: uid_t?
 var gid: gid_t?
@@ -63,6 +68,11 @@ while let first = arguments.first, first != "--" {
     switch first {
     case "--cgroup-procs":
         cgroupFiles.append(value)
+    case "--stage":
+        guard let colon = value.lastIndex(of: ":") else { fail("bad --stage \(value)") }
+        let name = String(value[value.index(after: colon)...])
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { fail("bad --stage name \(name)") }
+        stages.append((String(value[..<colon]), name))
     case "--open-dir", "--open-file":
         let parts = value.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let fd = Int32(parts[0]), fd > 2, fd < 1000 else { fail("bad \(first) \(value)") }
@@ -97,6 +107,43 @@ for (fd, path, directory) in opens {
         close(opened)
     } else {
         _ = fcntl(fd, F_SETFD, 0)
+    }
+}
+
+// 2b. Stage paths: a private mount namespace with a tmpfs on /tmp, each path bound at /tmp/NAME.
+if !stages.isEmpty {
+    guard let unshare = symbol("unshare", as: Unshare.self), let mount = symbol("mount", as: Mount.self) else { fail("mount is not available") }
+    let CLONE_NEWNS: Int32 = 0x00020000
+    let MS_BIND: UInt = 4096, MS_REC: UInt = 16384, MS_PRIVATE: UInt = 1 << 18, MS_NOSUID: UInt = 2, MS_NODEV: UInt = 4
+    guard unshare(CLONE_NEWNS) == 0 else { fail("unshare(CLONE_NEWNS): \(String(cString: strerror(errno)))") }
+    guard mount(nil, "/", nil, MS_REC | MS_PRIVATE, nil) == 0 else { fail("making mounts private: \(String(cString: strerror(errno)))") }
+    let O_PATH: Int32 = 0x200000
+    var sources: [(fd: Int32, name: String, directory: Bool)] = []
+    for (path, name) in stages {
+        // Opened in the new namespace (a bind needs a source in it) and before /tmp is covered,
+        // since a path may be under /tmp.
+        let fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { fail("cannot open \(path): \(String(cString: strerror(errno)))") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { fail("cannot stat \(path)") }
+        sources.append((fd, name, (st.st_mode & S_IFMT) == S_IFDIR))
+    }
+    guard mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == 0 else {
+        fail("mounting the staging tmpfs: \(String(cString: strerror(errno)))")
+    }
+    for source in sources {
+        let target = "/tmp/" + source.name
+        if source.directory {
+            guard mkdir(target, 0o755) == 0 else { fail("mkdir \(target): \(String(cString: strerror(errno)))") }
+        } else {
+            let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { fail("creating \(target): \(String(cString: strerror(errno)))") }
+            close(fd)
+        }
+        guard mount("/proc/self/fd/\(source.fd)", target, nil, MS_BIND | MS_REC, nil) == 0 else {
+            fail("binding \(source.name): \(String(cString: strerror(errno)))")
+        }
+        close(source.fd)
     }
 }
 

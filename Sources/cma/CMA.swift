@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ModelProviders
 import Runtime
+import Sandbox
 import Server
 import ServiceLifecycle
 import Storage
@@ -29,7 +30,11 @@ struct DataDirOption: ParsableArguments {
     func openStore() throws -> SQLiteStore {
         let path = resolved
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return try SQLiteStore(path: (path as NSString).appendingPathComponent("cma.sqlite"))
+        let file = (path as NSString).appendingPathComponent("cma.sqlite")
+        let store = try SQLiteStore(path: file)
+        // The database is the server's alone (also files created before umask was set).
+        for suffix in ["", "-wal", "-shm"] { _ = chmod(file + suffix, 0o600) }
+        return store
     }
 }
 
@@ -58,12 +63,15 @@ struct Serve: AsyncParsableCommand {
         guard let port = port ?? (env["CMA_PORT"].map { Int($0) } ?? 8080), (0...65535).contains(port) else {
             throw ValidationError("CMA_PORT must be a port number.")
         }
+        // Everything the server creates is private to it unless opened up on purpose.
+        umask(0o077)
         let store = try data.openStore()
+        let sandboxHost = makeSandboxHost(dataDir: data.resolved, logger: logger)
         let modelConfiguration = ModelProviderConfiguration.fromEnvironment(env)
         // A dedicated HTTP client: its read timeout is ours (reasoning models can be silent for
         // minutes), not the shared client's 90 s.
         let model = OpenAIResponsesClient.dedicated(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
-        let runtime = AgentRuntime(store: store, model: model, logger: Logger(label: "cma.runtime"))
+        let runtime = AgentRuntime(store: store, model: model, logger: Logger(label: "cma.runtime"), sandboxHost: sandboxHost)
         let dataDir = data.resolved
         let app = buildApplication(
             runtime: runtime, configuration: ServerConfiguration(host: host, port: port), logger: logger,
@@ -78,6 +86,25 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(services: [app, runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await model.shutdown()
+    }
+}
+
+/// The sandbox host for hosted environments, or nil (with a log line saying why) when this
+/// machine cannot run them.
+func makeSandboxHost(dataDir: String, logger: Logger) -> SandboxHost? {
+    let root = (dataDir as NSString).appendingPathComponent("sandboxes")
+    let host = SandboxHost(configuration: .locate(root: root), logger: Logger(label: "cma.sandbox"))
+    do {
+        try host.checkAvailable()
+        try FileManager.default.createDirectory(atPath: root + "/workspaces", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
+        if !host.isolatesUsers {
+            logger.warning("not running as root: sandboxes share the server's uid, and their memory and process counts are not bounded")
+        }
+        return host
+    } catch {
+        logger.warning("hosted environments are disabled: \(error)")
+        return nil
     }
 }
 

@@ -87,7 +87,11 @@ enum Fixtures {
         Named("function call output, text", functionCallOutput),
         Named("function call output, content", .functionCallOutput(FunctionCallOutputItem(id: "item_9", turnID: "turn_1", callID: "call_2", output: .content([.inputText("see"), .inputImage(url: "data:image/png;base64,AAAA")]), error: nil, status: .completed))),
         Named("function call output, failed", .functionCallOutput(FunctionCallOutputItem(id: "item_10", turnID: "turn_1", callID: "call_3", output: nil, error: "Tool handler failed.", status: .failed))),
-        Named("other item type", .other(["id": "item_11", "type": "command_execution", "command": "ls", "status": "completed", "turn_id": "turn_1"])),
+        Named("other item type", .other(["id": "item_11", "type": "web_search_call", "status": "completed", "turn_id": "turn_1"])),
+        Named(
+            "command_execution",
+            .commandExecution(CommandExecutionItem(id: "item_12", turnID: "turn_1", command: "ls -la", cwd: "/workspace", status: .completed, exitCode: 0, output: "a\nb\n", durationMs: 12))),
+        Named("command_execution, running", .commandExecution(CommandExecutionItem(id: "item_13", turnID: "turn_1", command: "make", cwd: nil, status: .inProgress))),
     ]
 
     static let textLocation = PartLocation(sessionID: "sess_01", turnID: "turn_1", itemID: "item_2", outputIndex: 1, index: 0)
@@ -118,6 +122,14 @@ enum Fixtures {
         Named("agent.session.turn.reasoning_summary_part.done (incomplete)", SessionEvent(eventID: "evt_21", .reasoningSummaryPartDone(summaryLocation, text: "Thin", incomplete: true))),
         Named("agent.session.turn.reasoning_summary_text.delta", SessionEvent(eventID: "evt_22", .reasoningSummaryTextDelta(summaryLocation, delta: "Thi"))),
         Named("agent.session.turn.reasoning_summary_text.done", SessionEvent(eventID: "evt_23", .reasoningSummaryTextDone(summaryLocation, text: "Thinking"))),
-        Named("agent.session.environment.ready (other)", SessionEvent(eventID: "evt_24", .other(type: "agent.session.environment.ready", sessionID: "sess_01", fields: ["session_id": "sess_01", "turn_id": nil, "environment": ["status": "ready"]]))),
+        Named("agent.session.budget_reached (other)", SessionEvent(eventID: "evt_24", .other(type: "agent.session.budget_reached", sessionID: "sess_01", fields: ["session_id": "sess_01", "turn_id": nil]))),
+        Named("agent.session.environment.ready", SessionEvent(eventID: "evt_25", .environment(sessionID: "sess_01", turnID: nil, state: EnvironmentState(id: "env_1", status: .ready)))),
+        Named(
+            "agent.session.environment.failed",
+            SessionEvent(eventID: "evt_26", .environment(sessionID: "sess_01", turnID: "turn_1", state: EnvironmentState(id: "env_1", status: .failed, error: ("sandbox_error", "no"))))),
+        Named("agent.session.environment.reset", SessionEvent(eventID: "evt_27", .environmentReset(sessionID: "sess_01", turnID: nil, environmentID: "env_1", resetCount: 2))),
+        Named(
+            "agent.output.command_execution_output.delta",
+            SessionEvent(eventID: "evt_28", .commandOutputDelta(PartLocation(sessionID: "sess_01", turnID: "turn_1", itemID: "item_12", outputIndex: 3, index: 0), delta: "out"))),
     ]
 }

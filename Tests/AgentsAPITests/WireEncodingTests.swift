@@ -245,7 +245,8 @@ struct SessionEventEncodingTests {
             "agent.session.turn.output_text.done", "agent.session.turn.reasoning_summary_part.added",
             "agent.session.turn.reasoning_summary_part.done", "agent.session.turn.reasoning_summary_part.done",
             "agent.session.turn.reasoning_summary_text.delta", "agent.session.turn.reasoning_summary_text.done",
-            "agent.session.environment.ready",
+            "agent.session.budget_reached", "agent.session.environment.ready", "agent.session.environment.failed",
+            "agent.session.environment.reset", "agent.output.command_execution_output.delta",
         ]
         #expect(Fixtures.events.map(\.value.type) == expected)
     }
@@ -363,7 +364,7 @@ struct SessionEventEncodingTests {
 
     @Test func deltasAreFlagged() {
         let deltas = Fixtures.events.filter(\.value.isDelta).map(\.value.type)
-        #expect(deltas == ["agent.session.turn.output_text.delta", "agent.session.turn.reasoning_summary_text.delta"])
+        #expect(deltas == ["agent.session.turn.output_text.delta", "agent.session.turn.reasoning_summary_text.delta", "agent.output.command_execution_output.delta"])
     }
 
     @Test func defaultEventIDsAreUniqueEventIDs() {
@@ -379,5 +380,45 @@ struct SessionEventEncodingTests {
         #expect(event.type == "agent.session.subagent.created")
         #expect(event.sessionID == "sess_7")
         #expect(event.jsonString == text)
+    }
+}
+
+@Suite("Hosted environment encodings")
+struct HostedEnvironmentEncodingTests {
+    @Test func environmentEventsAndCommandItemsMatchTheContract() throws {
+        let state = EnvironmentState(id: "env_1", status: .failed, error: ("sandbox_error", "could not start"))
+        let event = SessionEvent(eventID: "e1", .environment(sessionID: "sess_1", turnID: nil, state: state)).json
+        #expect(event["type"] == "agent.session.environment.failed")
+        #expect(event["environment"] == ["id": "env_1", "type": "openai_hosted", "status": "failed", "error": ["code": "sandbox_error", "message": "could not start", "type": "sandbox_error"]])
+        let reset = SessionEvent(eventID: "e2", .environmentReset(sessionID: "sess_1", turnID: "turn_1", environmentID: "env_1", resetCount: 3)).json
+        #expect(reset["environment_id"] == "env_1" && reset["reset_count"] == 3 && reset["environment"] == nil)
+        let delta = SessionEvent(eventID: "e3", .commandOutputDelta(PartLocation(sessionID: "s", turnID: "t", itemID: "i", outputIndex: 2, index: 0), delta: "x")).json
+        #expect(delta.objectValue.map { Set($0.keys) } == ["type", "event_id", "session_id", "turn_id", "item_id", "output_index", "delta"])
+        let item = SessionItem.commandExecution(CommandExecutionItem(id: "i", turnID: "t", command: "ls", cwd: "/workspace", status: .completed, exitCode: 0, output: "a", durationMs: 5)).json
+        #expect(item["type"] == "command_execution" && item["exit_code"] == 0 && item["duration_ms"] == 5 && item["output"] == "a")
+        let hosted = SessionEnvironment.hosted(HostedEnvironment(id: "env_1")).json
+        #expect(hosted["type"] == "openai_hosted" && hosted["container_size"] == "medium")
+        #expect(hosted["network"] == ["access": "disabled", "allowed_domains": []])
+        #expect(hosted["packages"] == ["npm": [], "python": [], "system": []])
+        #expect(hosted["env"] == nil && hosted["setup_commands"] == nil)
+    }
+
+    @Test func hostedSessionCreateKeepsSecretsApart() throws {
+        let body: JSONValue = [
+            "agent": ["model": "m"], "input": "x",
+            "environment": [
+                "type": "openai_hosted", "container_size": "large", "env": ["API_TOKEN": "t0ken"],
+                "setup_commands": [["command": "make setup", "cwd": "/workspace/app"]],
+                "files": [["type": "inline", "path": "/workspace/app/config.json", "data": "e30="]],
+            ],
+        ]
+        let request = try SessionCreateRequest(json: body)
+        let hosted = try #require(request.environment.hosted)
+        #expect(hosted.containerSize == .large && hosted.files.map(\.path) == ["/workspace/app/config.json"] && hosted.files.first?.sizeBytes == 2)
+        let secrets = try #require(request.environmentSecrets)
+        #expect(secrets.env.map(\.name) == ["API_TOKEN"] && secrets.setupCommands == [.init(command: "make setup", cwd: "/workspace/app")])
+        #expect(!JSONWriter.string(request.environment.json).contains("t0ken"))
+        #expect(!JSONWriter.string(request.environment.json).contains("make setup"))
+        #expect(HostedEnvironmentSecrets(json: secrets.json) == secrets)
     }
 }

@@ -62,8 +62,11 @@ struct WireRoundTripTests {
 
     @Test func sessionEnvironment() throws {
         #expect(try roundTrip(SessionEnvironment.none) == .none)
-        let other = SessionEnvironment.other(["type": "openai_hosted", "template_id": "tmpl_1"])
+        let other = SessionEnvironment.other(["type": "self_hosted", "workspace_directory": "/w"])
         #expect(try roundTrip(other) == other)
+        let hosted = SessionEnvironment.hosted(
+            HostedEnvironment(id: "env_1", containerSize: .large, files: [HostedFile(id: "file_1", path: "/workspace/a.txt", sizeBytes: 3)]))
+        #expect(try roundTrip(hosted) == hosted)
     }
 
     @Test func requiredAction() throws {

@@ -381,9 +381,10 @@ struct OpenAIResponsesClientTests {
     }
 
     @Test func noResponseHeadWithinTheReadTimeoutIsRetriedThenATimeout() async throws {
-        try await withServerAndClient(retry: fastRetry(maxRetries: 1), readTimeout: .milliseconds(300)) { server, client in
+        // Generous margins: a loaded machine must not turn the slow head into a fast one.
+        try await withServerAndClient(retry: fastRetry(maxRetries: 1), readTimeout: .seconds(1)) { server, client in
             for _ in 0..<2 {
-                server.enqueue(.response(outputs: [.message(text: "too late")], options: StepOptions(delayBeforeHeaders: .seconds(3))))
+                server.enqueue(.response(outputs: [.message(text: "too late")], options: StepOptions(delayBeforeHeaders: .seconds(8))))
             }
             server.enqueue(.message("one attempt too many"))
             let error = await #expect(throws: ModelError.self) { _ = try await collect(client, userRequest("hi")) }

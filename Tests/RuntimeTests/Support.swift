@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ModelProviders
 import Runtime
+import Sandbox
 import Storage
 import Synchronization
 import TestSupport
@@ -33,10 +34,14 @@ final class RuntimeHarness: Sendable {
     }
 
     /// Starts a runtime. Pass `directory` to reopen an existing database (a restart).
+    /// The package's executables sit next to the test executable.
+    static let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+
     static func start(
         model: ScriptedModelServer,
         directory: URL? = nil,
-        retry: RetryPolicy = RetryPolicy(maxRetries: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20))
+        retry: RetryPolicy = RetryPolicy(maxRetries: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
+        sandboxes: Bool = false
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -49,7 +54,16 @@ final class RuntimeHarness: Sendable {
         var logger = Logger(label: "test.runtime")
         logger.logLevel = .critical
         let client = OpenAIResponsesClient(configuration: model.clientConfiguration(retry: retry), logger: logger)
-        let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600))
+        var sandboxHost: SandboxHost?
+        if sandboxes {
+            let root = dir.appendingPathComponent("sandboxes").path
+            try FileManager.default.createDirectory(atPath: root + "/workspaces", withIntermediateDirectories: true)
+            // Private, as the server's data directory is: the launcher stages what bubblewrap needs.
+            for path in [dir.path, root, root + "/workspaces"] { _ = chmod(path, 0o700) }
+            sandboxHost = SandboxHost(
+                configuration: .init(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root), logger: logger)
+        }
+        let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost)
         let task = Task { try await runtime.run() }
         return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task)
     }
@@ -72,11 +86,12 @@ final class RuntimeHarness: Sendable {
         input: String? = "Hello",
         tools: [JSONValue] = [],
         agent extra: JSONObject = [:],
-        metadata: JSONObject = [:]
+        metadata: JSONObject = [:],
+        environment: JSONValue = ["type": "none"]
     ) async throws -> (AgentSession, EventRecorder) {
         var agent: JSONObject = ["model": "gpt-test", "tools": .array(tools)]
         for (k, v) in extra { agent[k] = v }
-        var body: JSONObject = ["agent": .object(agent), "environment": ["type": "none"], "metadata": .object(metadata)]
+        var body: JSONObject = ["agent": .object(agent), "environment": environment, "metadata": .object(metadata)]
         if let input { body["input"] = .string(input) }
         let request = try SessionCreateRequest(json: .object(body))
         let sessionID = IDGenerator.make(.session)
@@ -110,9 +125,9 @@ final class RuntimeHarness: Sendable {
 }
 
 /// Runs `body` with a scripted model server and a runtime, and cleans both up.
-func withRuntime(_ body: (RuntimeHarness) async throws -> Void) async throws {
+func withRuntime(sandboxes: Bool = false, _ body: (RuntimeHarness) async throws -> Void) async throws {
     let model = try await ScriptedModelServer.start()
-    let harness = try await RuntimeHarness.start(model: model)
+    let harness = try await RuntimeHarness.start(model: model, sandboxes: sandboxes)
     do {
         try await body(harness)
     } catch {
@@ -205,4 +220,20 @@ extension JSONValue {
 
 func functionTool(_ name: String) -> JSONValue {
     ["type": "function", "name": .string(name), "description": "A test function.", "parameters": ["type": "object", "properties": [:]]]
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let sandboxesAvailable: Bool = {
+    access("/usr/bin/bwrap", X_OK) == 0 && access(RuntimeHarness.buildDirectory + "/cma-sandbox", X_OK) == 0
+        && access(RuntimeHarness.buildDirectory + "/cma-launch", X_OK) == 0
+}()
+
+/// A scripted shell call.
+func shellCall(_ command: String, callID: String = "call_\(Int.random(in: 0...1_000_000))", extra: JSONObject = [:]) -> ScriptOutput {
+    var arguments: JSONObject = ["command": .string(command)]
+    for (k, v) in extra { arguments[k] = v }
+    return .functionCall(name: "shell_command", arguments: JSONWriter.string(.object(arguments)), callID: callID)
 }

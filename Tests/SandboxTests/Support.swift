@@ -25,6 +25,8 @@ final class SandboxFixture: Sendable {
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-sandbox-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // Private, as the server's data directory is.
+        _ = chmod(root, 0o700)
         var logger = Logger(label: "test.sandbox")
         logger.logLevel = .critical
         host = SandboxHost(

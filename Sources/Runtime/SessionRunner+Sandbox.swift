@@ -1,0 +1,279 @@
+import AgentsAPI
+import Foundation
+import Sandbox
+import Storage
+import Tools
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hosted sessions: the sandbox's lifecycle, and the built-in shell tool.
+extension SessionRunner {
+    // MARK: Runtime state kept with the session (confidential: never part of the API object)
+
+    var environmentSecrets: HostedEnvironmentSecrets {
+        HostedEnvironmentSecrets(json: record.runtime["environment_secrets"] ?? [:])
+    }
+
+    private func runtimeValue(_ key: String) -> JSONValue? {
+        record.runtime[key]
+    }
+
+    private func setRuntimeValue(_ key: String, _ value: JSONValue) {
+        var object = record.runtime.objectValue ?? [:]
+        object[key] = value
+        record.runtime = .object(object)
+    }
+
+    private func environmentEvent(_ status: EnvironmentStatus, turnID: String?, error: (code: String, message: String)? = nil) -> SessionEvent? {
+        guard let hosted = record.session.environment.hosted else { return nil }
+        return SessionEvent(.environment(sessionID: sessionID, turnID: turnID, state: EnvironmentState(id: hosted.id, status: status, error: error)))
+    }
+
+    // MARK: Lifecycle
+
+    /// The session's sandbox, started (or restarted) when needed. The first start places the
+    /// environment's files and runs its setup commands.
+    func ensureSandbox(turnID: String?) async throws -> BubblewrapSandbox {
+        if let running = sandbox {
+            if running.sandbox.isRunning { return running.sandbox }
+            // It died (e.g. killed by the kernel): replace it. Processes and /tmp are gone; the
+            // workspace is kept.
+            sandbox = nil
+            await running.stop()
+            let count = (runtimeValue("reset_count")?.intValue ?? 0) + 1
+            setRuntimeValue("reset_count", .int(count))
+            var change = Change()
+            change.session = true
+            if let hosted = record.session.environment.hosted {
+                change.events.append(SessionEvent(.environmentReset(sessionID: sessionID, turnID: turnID, environmentID: hosted.id, resetCount: count)))
+            }
+            try await commit(change)
+        }
+        if let starting = sandboxStart {
+            return try await starting.value.sandbox
+        }
+        let task = Task { try await self.startSandbox(turnID: turnID) }
+        sandboxStart = task
+        do {
+            let running = try await task.value
+            sandboxStart = nil
+            return running.sandbox
+        } catch {
+            sandboxStart = nil
+            throw error
+        }
+    }
+
+    private func startSandbox(turnID: String?) async throws -> RunningSandbox {
+        guard let host = sandboxHost, let hosted = record.session.environment.hosted else {
+            throw SandboxError(code: "sandbox_unavailable", message: "This server cannot run hosted environments.")
+        }
+        var pending = Change()
+        if let event = environmentEvent(.pending, turnID: turnID) { pending.events.append(event) }
+        try await commit(pending)
+
+        let slot: Int64
+        if let existing = runtimeValue("sandbox_slot")?.intValue {
+            slot = existing
+        } else {
+            slot = try await log.store.sandboxSlot(sessionID: sessionID)
+            setRuntimeValue("sandbox_slot", .int(slot))
+        }
+        let limits = SandboxLimits.forSize(SandboxLimits.Size(rawValue: hosted.containerSize.rawValue) ?? .medium)
+        do {
+            let running = try await host.start(key: sessionID, slot: slot, limits: limits)
+            if runtimeValue("setup_done")?.boolValue != true {
+                do {
+                    try await applySetup(running.sandbox, limits: limits)
+                } catch {
+                    await running.stop()
+                    throw error
+                }
+                setRuntimeValue("setup_done", true)
+            }
+            sandbox = running
+            var ready = Change()
+            ready.session = true
+            if let event = environmentEvent(.ready, turnID: turnID) { ready.events.append(event) }
+            if let event = environmentEvent(.connected, turnID: turnID) { ready.events.append(event) }
+            try await commit(ready)
+            return running
+        } catch {
+            let message = (error as? SandboxError)?.message ?? "\(error)"
+            var failed = Change()
+            failed.session = true
+            if let event = environmentEvent(.failed, turnID: turnID, error: ("sandbox_error", message)) { failed.events.append(event) }
+            try? await commit(failed)
+            throw error
+        }
+    }
+
+    /// Files first, then the setup commands in order; a failing command fails the environment.
+    private func applySetup(_ sandbox: BubblewrapSandbox, limits: SandboxLimits) async throws {
+        let secrets = environmentSecrets
+        for file in secrets.files {
+            guard let data = Data(base64Encoded: file.base64) else { continue }
+            try await sandbox.writeFile(file.path, Array(data))
+        }
+        for (i, command) in secrets.setupCommands.enumerated() {
+            let (output, result) = try await sandbox.run(
+                ShellTool.argv(for: command.command), cwd: command.cwd, env: commandEnvironment(), timeout: limits.maxCommandTimeout)
+            guard result.exitCode == 0 else {
+                // The command itself is confidential: name it by position only.
+                let tail = String(decoding: output.suffix(1000), as: UTF8.self)
+                throw SandboxError(
+                    code: "setup_failed",
+                    message: "Setup command \(i + 1) failed (\(result.timedOut ? "timed out" : "exit code \(result.exitCode.map(String.init) ?? "none")")): \(tail)")
+            }
+        }
+    }
+
+    /// The environment of every command: a sane base plus the environment's `env`.
+    func commandEnvironment() -> [String: String] {
+        var env = [
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/agent", "LANG": "C.UTF-8", "TERM": "dumb", "PAGER": "cat",
+            "GIT_PAGER": "cat", "USER": "agent", "SHELL": "/bin/bash",
+        ]
+        for (name, value) in environmentSecrets.env { env[name] = value }
+        return env
+    }
+
+    /// Stops the sandbox (shutdown, deletion).
+    func stopSandbox() async {
+        sandboxStart?.cancel()
+        if let running = sandbox {
+            sandbox = nil
+            await running.stop()
+        }
+    }
+
+    // MARK: The shell tool
+
+    /// Runs the built-in calls of the last response, in order. Returns false when the turn was
+    /// cancelled or its state could not be saved.
+    func runBuiltinCalls(turnID: String) async -> Bool {
+        while let a = active, a.turn.id == turnID, let call = a.builtins.first {
+            if a.cancelRequested || Task.isCancelled { return false }
+            guard await runBuiltin(call, turnID: turnID) else { return false }
+        }
+        return true
+    }
+
+    private func removeBuiltin(_ call: BuiltinCall) {
+        guard var a = active else { return }
+        a.builtins.removeAll { $0.callID == call.callID }
+        active = a
+    }
+
+    /// Records a built-in call that did not run (bad arguments, no sandbox, turn ended) as a
+    /// failed command with `output` for the model.
+    func closeBuiltin(_ call: BuiltinCall, turnID: String, output: String, into change: inout Change, status: FunctionCallStatus = .incomplete) {
+        let command = (try? ShellTool.parseArguments(call.arguments).get())?.command ?? ""
+        let item = CommandExecutionItem(id: call.itemID, turnID: turnID, command: command, cwd: nil, status: status, exitCode: nil, output: output, durationMs: 0)
+        change.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(output)]))
+        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+        change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+        history.append(["type": "function_call_output", "call_id": .string(call.callID), "output": .string(output)])
+    }
+
+    private func runBuiltin(_ call: BuiltinCall, turnID: String) async -> Bool {
+        let arguments: ShellTool.Arguments
+        switch ShellTool.parseArguments(call.arguments) {
+        case .failure(let error):
+            var change = Change()
+            removeBuiltin(call)
+            closeBuiltin(call, turnID: turnID, output: "The call could not run: \(error.message)", into: &change, status: .failed)
+            return await commitInLoop(change)
+        case .success(let parsed):
+            arguments = parsed
+        }
+        let sandbox: BubblewrapSandbox
+        do {
+            sandbox = try await ensureSandbox(turnID: turnID)
+        } catch {
+            var change = Change()
+            removeBuiltin(call)
+            closeBuiltin(call, turnID: turnID, output: "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")", into: &change, status: .failed)
+            return await commitInLoop(change)
+        }
+        let limits = sandbox.configuration.limits
+        let timeout = arguments.timeoutMs.map { min(Duration.milliseconds($0), limits.maxCommandTimeout) } ?? limits.defaultCommandTimeout
+        let logPath = SandboxPaths.logs + "/" + Self.safeFileName(call.callID) + ".log"
+
+        var item = CommandExecutionItem(id: call.itemID, turnID: turnID, command: arguments.command, cwd: arguments.workdir, status: .inProgress)
+        var started = Change()
+        started.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw]))
+        started.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+        guard await commitInLoop(started) else { return false }
+
+        let location = PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0)
+        var decoder = UTF8ChunkDecoder()
+        var buffer = HeadTailBuffer(half: 512 * 1024)
+        var result: ExecResult?
+        var failure: String?
+        let command = sandbox.exec(ShellTool.argv(for: arguments.command), cwd: arguments.workdir, env: commandEnvironment(), timeout: timeout, logPath: logPath)
+        do {
+            for try await event in command.events {
+                switch event {
+                case .output(let bytes):
+                    buffer.append(bytes)
+                    let text = decoder.decode(bytes)
+                    if !text.isEmpty {
+                        log.enqueueDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(.commandOutputDelta(location, delta: text))]))
+                    }
+                case .exit(let r):
+                    result = r
+                }
+                if active?.cancelRequested == true || Task.isCancelled {
+                    // Cancel kills the command's whole process group.
+                    try? await command.signal(SIGKILL)
+                }
+            }
+        } catch {
+            failure = (error as? SandboxError)?.message ?? "\(error)"
+        }
+        let cancelled = active?.cancelRequested == true || Task.isCancelled
+        if result == nil, cancelled {
+            // The stream ended because this task was cancelled: make sure nothing keeps running.
+            try? await command.signal(SIGKILL)
+        }
+        let tail = decoder.finish()
+        if !tail.isEmpty {
+            log.enqueueDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(.commandOutputDelta(location, delta: tail))]))
+        }
+
+        let capped = CappedOutput(buffer.bytes, totalBytes: buffer.total)
+        let modelText: String
+        if let result {
+            modelText = ShellTool.modelOutput(
+                exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, durationMs: result.durationMs, output: capped,
+                logPath: logPath)
+            item.status = result.exitCode == 0 ? .completed : .failed
+            item.exitCode = result.exitCode.map { Int64($0) }
+            item.durationMs = result.durationMs
+        } else if cancelled {
+            modelText = "The command was cancelled.\nOutput:\n" + capped.text
+            item.status = .incomplete
+        } else {
+            modelText = "The command could not be completed: \(failure ?? "the sandbox stopped").\nOutput:\n" + capped.text
+            item.status = .failed
+        }
+        let stored = CappedOutput(buffer.bytes, totalBytes: buffer.total, maxBytes: 1 << 20, maxLines: Int.max)
+        item.output = stored.text
+        var done = Change()
+        removeBuiltin(call)
+        done.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(modelText)]))
+        done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+        history.append(["type": "function_call_output", "call_id": .string(call.callID), "output": .string(modelText)])
+        guard await commitInLoop(done) else { return false }
+        return !cancelled
+    }
+
+    static func safeFileName(_ id: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".unicodeScalars)
+        let cleaned = String(String.UnicodeScalarView(id.unicodeScalars.filter { allowed.contains($0) }.prefix(100)))
+        return cleaned.isEmpty ? "call" : cleaned
+    }
+}

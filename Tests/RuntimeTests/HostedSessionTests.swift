@@ -1,0 +1,158 @@
+import AgentsAPI
+import Foundation
+import ModelProviders
+import Runtime
+import Storage
+import TestSupport
+import Testing
+
+@Suite("Hosted sessions: sandbox and shell tool", .enabled(if: sandboxesAvailable, "needs bubblewrap and the built cma-sandbox and cma-launch"))
+struct HostedSessionTests {
+    static let hosted: JSONValue = ["type": "openai_hosted", "container_size": "small"]
+
+    @Test func theModelRunsACommandAndSeesItsOutput() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            h.model.enqueue(
+                .response(outputs: [.message(text: "Looking."), shellCall("echo hello; pwd; echo oops >&2; exit 4", callID: "call_sh1")]),
+                .message("done"))
+            let (session, recorder) = try await h.createSession(input: "run it", environment: Self.hosted)
+            try await recorder.wait(timeout: .seconds(20), "the turn to end") { $0.contains { $0.type == "agent.session.turn.completed" } }
+
+            let types = recorder.types
+            for expected in ["agent.session.environment.pending", "agent.session.environment.ready", "agent.session.environment.connected"] {
+                #expect(types.contains(expected))
+            }
+            // The command is an item of its own: added, output deltas, done.
+            let added = try #require(types.firstIndex { $0 == "agent.session.turn.item.added" && true }.flatMap { _ in
+                recorder.all.firstIndex { if case .itemAdded(_, .commandExecution, _) = $0.body { return true } else { return false } }
+            })
+            let done = try #require(recorder.all.firstIndex { if case .itemDone(_, .commandExecution, _) = $0.body { return true } else { return false } })
+            let deltas = recorder.all[added..<done].compactMap { e -> String? in
+                if case .commandOutputDelta(_, let d) = e.body { return d }
+                return nil
+            }
+            #expect(deltas.joined() == "hello\n/workspace\noops\n")
+            guard case .itemDone(_, .commandExecution(let command), let outputIndex) = recorder.all[done].body else { return }
+            #expect(command.command == "echo hello; pwd; echo oops >&2; exit 4")
+            #expect(command.cwd == "/workspace" && command.exitCode == 4 && command.status == .failed)
+            #expect(command.output == "hello\n/workspace\noops\n")
+            #expect(command.durationMs != nil)
+            #expect(outputIndex == 1)
+            // No function_call item for the built-in tool.
+            #expect(!recorder.all.contains { if case .itemAdded(_, .functionCall, _) = $0.body { return true } else { return false } })
+
+            // What the model was offered and what it got back.
+            let requests = h.model.requests()
+            #expect(requests.count == 2)
+            let tools = requests[0].body["tools"]?.arrayValue ?? []
+            #expect(tools.first?["name"] == "shell_command")
+            let first = JSONValue.inputItems(requests[0]).first
+            #expect(first?["content"]?.arrayValue?.first?["text"]?.stringValue?.hasPrefix("<environment_context>") == true)
+            let input = JSONValue.inputItems(requests[1])
+            let output = try #require(input.first { $0["type"] == "function_call_output" })
+            #expect(output["call_id"] == "call_sh1")
+            let text = output["output"]?.stringValue ?? ""
+            #expect(text.hasPrefix("Exit code: 4\nWall time: "))
+            #expect(text.hasSuffix("Output:\nhello\n/workspace\noops\n"))
+            #expect(try await h.items(session.id).map(\.type) == ["message", "message", "command_execution", "message"])
+        }
+    }
+
+    @Test func theWorkspaceCarriesStateBetweenTurns() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            h.model.enqueue(.response(outputs: [shellCall("mkdir -p notes && echo remembered > notes/a.txt")]), .message("saved"))
+            let (session, recorder) = try await h.createSession(input: "save", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            h.model.enqueue(.response(outputs: [shellCall("cat notes/a.txt", callID: "call_cat")]), .message("read"))
+            try await h.message(session.id, "read it back")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(20))
+            let commands = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }
+            #expect(commands.map(\.output) == ["", "remembered\n"])
+            // The sandbox was started once.
+            #expect(recorder.types.filter { $0 == "agent.session.environment.connected" }.count == 1)
+        }
+    }
+
+    @Test func environmentVariablesFilesAndSetupCommandsTakeEffect() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let environment: JSONValue = [
+                "type": "openai_hosted",
+                "env": ["SECRET_TOKEN": "s3cr3t-value"],
+                "files": [["type": "inline", "path": "/workspace/data/input.txt", "data": .string(Data("file contents".utf8).base64EncodedString())]],
+                "setup_commands": [["command": "echo configured > /workspace/setup.txt"]],
+            ]
+            h.model.enqueue(.response(outputs: [shellCall("echo $SECRET_TOKEN; cat data/input.txt; echo; cat setup.txt")]), .message("ok"))
+            let (session, recorder) = try await h.createSession(input: "check", environment: environment)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            let command = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }.first
+            #expect(command?.output == "s3cr3t-value\nfile contents\nconfigured\n")
+            // The environment's confidential inputs are never echoed.
+            let stored = try #require(try await h.store.sessionJSON(projectID: h.projectID, id: session.id))
+            #expect(!stored.json.contains("s3cr3t") && !stored.json.contains("configured") && !stored.json.contains("ZmlsZSBjb250ZW50cw"))
+            #expect(stored.json.contains("/workspace/data/input.txt"))
+            let events = try await h.store.events(sessionID: session.id, afterSequence: 0, limit: 1000)
+            let sessionEvents = events.filter { $0.type.hasPrefix("agent.session.") && !$0.type.contains("turn.item") && !$0.type.contains("output") }
+            #expect(!sessionEvents.contains { String(decoding: $0.json, as: UTF8.self).contains("s3cr3t") })
+        }
+    }
+
+    @Test func cancelKillsTheRunningCommand() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            h.model.enqueue(.response(outputs: [shellCall("echo started; sleep 300 & sleep 300")]))
+            let (session, recorder) = try await h.createSession(input: "wait", environment: Self.hosted)
+            try await recorder.wait(timeout: .seconds(20), "the command to start") { events in
+                events.contains { if case .commandOutputDelta = $0.body { return true } else { return false } }
+            }
+            try await h.send(session.id, [.cancel])
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(10))
+            #expect(recorder.types.contains("agent.session.turn.cancelled"))
+            let command = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }.first
+            #expect(command?.status == .incomplete || command?.exitCode == nil)
+            // Nothing of it is left running: the next command sees no sleep.
+            h.model.enqueue(.response(outputs: [shellCall("pgrep -c sleep || true", callID: "call_check")]), .message("checked"))
+            try await h.message(session.id, "check")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(20))
+            let check = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }.last
+            #expect(check?.output == "0\n")
+        }
+    }
+
+    @Test func longOutputIsCappedForTheModelAndKeptInTheWorkspace() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            h.model.enqueue(.response(outputs: [shellCall("seq 1 100000", callID: "call_seq")]), .response(outputs: [shellCall("wc -l < .cma/logs/call_seq.log", callID: "call_wc")]), .message("done"))
+            let (session, recorder) = try await h.createSession(input: "count", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let input = JSONValue.inputItems(try #require(h.model.requests().dropLast().last))
+            let text = try #require(input.last { $0["type"] == "function_call_output" }?["output"]?.stringValue)
+            #expect(text.contains("Full output: /workspace/.cma/logs/call_seq.log"))
+            #expect(text.contains("bytes omitted"))
+            #expect(text.contains("\n1\n2\n3\n") && text.hasSuffix("99999\n100000\n"))
+            #expect(text.utf8.count < 12 * 1024)
+            let commands = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }
+            #expect(commands.last?.output == "100000\n")
+        }
+    }
+
+    @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
+        try await withRuntime { h in
+            await #expect(throws: RuntimeError.self) {
+                _ = try await h.createSession(input: "x", environment: Self.hosted)
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+"""Hosted environments through the official SDK: a sandbox per session, commands streamed as
+command_execution items."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+
+import pytest
+
+from conftest import MODEL, token, wait_for_turns_done
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+
+
+def shell(command: str, call_id: str) -> dict:
+    return {"type": "function_call", "name": "shell_command", "arguments": json.dumps({"command": command}), "call_id": call_id}
+
+
+def test_hosted_session_runs_commands_and_streams_them(client, scripted):
+    tok = token()
+    scripted.add(
+        {"type": "response", "match": {"contains": tok}, "outputs": [shell("cat greeting.txt; echo $GREETING_NAME", f"call_{tok}")]},
+        {"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": "All done."}]},
+    )
+    stream = client.beta.agents.sessions.create(
+        agent={"model": MODEL},
+        environment={
+            "type": "openai_hosted",
+            "container_size": "small",
+            "env": {"GREETING_NAME": "world"},
+            "files": [{"type": "inline", "path": "/workspace/greeting.txt", "data": base64.b64encode(b"hello ").decode()}],
+        },
+        input=f"{tok} greet",
+        stream=True,
+    )
+    events = list(stream)
+    types = [e.type for e in events]
+    assert types[0] == "agent.session.created"
+    assert types[-1] == "agent.session.idle"
+    assert "agent.session.environment.connected" in types
+    assert "agent.output.command_execution_output.delta" in types
+
+    deltas = "".join(e.delta for e in events if e.type == "agent.output.command_execution_output.delta")
+    assert deltas == "hello world\n"
+    done = [e for e in events if e.type == "agent.session.turn.item.done" and e.item.type == "command_execution"]
+    assert len(done) == 1
+    command = done[0].item
+    assert command.exit_code == 0 and command.status == "completed" and command.output == "hello world\n"
+    assert command.command == "cat greeting.txt; echo $GREETING_NAME"
+
+    session_id = events[0].session.id
+    session = client.beta.agents.sessions.retrieve(session_id)
+    assert session.environment.type == "openai_hosted"
+    assert session.environment.container_size == "small"
+    assert [f.path for f in session.environment.files] == ["/workspace/greeting.txt"]
+    dumped = json.dumps(session.to_dict())
+    assert "world" not in dumped  # environment variables are never echoed
+    items = list(client.beta.agents.sessions.items.list(session_id, order="asc"))
+    assert [i.type for i in items] == ["message", "command_execution", "message"]
+    assert items[1].output == "hello world\n"
+
+
+def test_hosted_workspace_persists_between_turns(client, scripted):
+    tok = token()
+    scripted.add(
+        {"type": "response", "match": {"contains": f"{tok} one"}, "outputs": [shell("echo kept > state.txt", f"call_a_{tok}")]},
+        {"type": "response", "match": {"contains": f"{tok} one"}, "outputs": [{"type": "message", "text": "saved"}]},
+        {"type": "response", "match": {"contains": f"{tok} two"}, "outputs": [shell("cat state.txt", f"call_b_{tok}")]},
+        {"type": "response", "match": {"contains": f"{tok} two"}, "outputs": [{"type": "message", "text": "read"}]},
+    )
+    session = client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted"}, input=f"{tok} one")
+    wait_for_turns_done(client, session.id, 1)
+    with client.beta.agents.sessions.stream(session.id, input=f"{tok} two") as stream:
+        result = stream.get_final_result()
+    assert result.output_text == "read"
+    outputs = [i.output for i in client.beta.agents.sessions.items.list(session.id, order="asc") if i.type == "command_execution"]
+    assert outputs == ["", "kept\n"]
