@@ -179,6 +179,7 @@ extension SessionRunner {
     }
 
     private func runBuiltin(_ call: BuiltinCall, turnID: String) async -> Bool {
+        if call.name == ApplyPatch.name { return await runApplyPatch(call, turnID: turnID) }
         let arguments: ShellTool.Arguments
         switch ShellTool.parseArguments(call.arguments) {
         case .failure(let error):
@@ -271,9 +272,87 @@ extension SessionRunner {
         return !cancelled
     }
 
+    /// `apply_patch`: recorded as a command (`apply_patch`) whose output is the result.
+    private func runApplyPatch(_ call: BuiltinCall, turnID: String) async -> Bool {
+        var patch: String?
+        switch call.arguments {
+        case .string(let text): patch = (try? JSONParser.parse(text))?["input"]?.stringValue
+        default: patch = call.arguments["input"]?.stringValue
+        }
+        guard let patch else {
+            var change = Change()
+            removeBuiltin(call)
+            closeBuiltin(call, turnID: turnID, output: "The call could not run: give the whole patch as 'input'.", into: &change, status: .failed)
+            return await commitInLoop(change)
+        }
+        let sandbox: BubblewrapSandbox
+        do {
+            sandbox = try await ensureSandbox(turnID: turnID)
+        } catch {
+            var change = Change()
+            removeBuiltin(call)
+            closeBuiltin(call, turnID: turnID, output: "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")", into: &change, status: .failed)
+            return await commitInLoop(change)
+        }
+        let command = "apply_patch <<'PATCH'\n\(patch)\nPATCH"
+        var item = CommandExecutionItem(id: call.itemID, turnID: turnID, command: command, cwd: SandboxPaths.workspace, status: .inProgress)
+        var started = Change()
+        started.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw]))
+        started.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+        guard await commitInLoop(started) else { return false }
+
+        let clock = ContinuousClock()
+        let began = clock.now
+        let output: String
+        do {
+            output = try await ApplyPatch.apply(patch, fileSystem: SandboxPatchFileSystem(sandbox: sandbox))
+            item.status = .completed
+            item.exitCode = 0
+        } catch {
+            output = "apply_patch failed: \(error.message)"
+            item.status = .failed
+            item.exitCode = 1
+        }
+        let elapsed = clock.now - began
+        item.durationMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        item.output = output
+        var done = Change()
+        removeBuiltin(call)
+        done.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(output)]))
+        done.events.append(SessionEvent(.commandOutputDelta(
+            PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0), delta: output)))
+        done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+        history.append(["type": "function_call_output", "call_id": .string(call.callID), "output": .string(output)])
+        return await commitInLoop(done)
+    }
+
     static func safeFileName(_ id: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".unicodeScalars)
         let cleaned = String(String.UnicodeScalarView(id.unicodeScalars.filter { allowed.contains($0) }.prefix(100)))
         return cleaned.isEmpty ? "call" : cleaned
+    }
+}
+
+/// Patches read and write through the sandbox's agent, which refuses paths outside the
+/// workspace and any path through a symlink.
+struct SandboxPatchFileSystem: ApplyPatch.FileSystem {
+    let sandbox: BubblewrapSandbox
+
+    func read(_ path: String) async throws -> String? {
+        do {
+            let (data, _, truncated) = try await sandbox.readFile(path, maxBytes: 700 * 1024)
+            guard !truncated else { throw ToolError("\(path) is too large to patch (over 700 KiB); edit it with a command instead.") }
+            return String(decoding: data, as: UTF8.self)
+        } catch let error as SandboxError where error.code == "not_found" {
+            return nil
+        }
+    }
+
+    func write(_ path: String, _ contents: String) async throws {
+        try await sandbox.writeFile(path, Array(contents.utf8))
+    }
+
+    func delete(_ path: String) async throws {
+        try await sandbox.delete(path)
     }
 }

@@ -839,7 +839,7 @@ actor SessionRunner {
         let callID = raw["call_id"]?.stringValue ?? IDGenerator.make(.call)
         let name = raw["name"]?.stringValue ?? ""
         let arguments: JSONValue = raw["arguments"] ?? .string("{}")
-        if name == ShellTool.name, record.session.environment.hosted != nil, var a = active {
+        if name == ShellTool.name || name == ApplyPatch.name, record.session.environment.hosted != nil, var a = active {
             // Run by the runtime once the response is complete; announced as a command then.
             a.builtins.append(BuiltinCall(itemID: s.itemID, outputIndex: s.outputIndex, callID: callID, name: name, arguments: arguments, raw: raw))
             active = a

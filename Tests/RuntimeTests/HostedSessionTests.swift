@@ -148,6 +148,39 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func applyPatchEditsFilesAndRefusesEscapes() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            func patch(_ text: String, _ id: String) -> ScriptOutput {
+                .functionCall(name: "apply_patch", arguments: JSONWriter.string(["input": .string(text)]), callID: id)
+            }
+            h.model.enqueue(
+                .response(outputs: [patch("*** Begin Patch\n*** Add File: app/main.py\n+print('v1')\n*** End Patch", "call_p1")]),
+                .response(outputs: [patch("*** Begin Patch\n*** Update File: app/main.py\n-print('v1')\n+print('v2')\n*** End Patch", "call_p2")]),
+                .response(outputs: [shellCall("ln -s /etc app/etc-link && cat app/main.py", callID: "call_ln")]),
+                .response(outputs: [patch("*** Begin Patch\n*** Add File: app/etc-link/evil\n+x\n*** End Patch", "call_p3")]),
+                .response(outputs: [patch("*** Begin Patch\n*** Add File: ../outside.txt\n+x\n*** End Patch", "call_p4")]),
+                .message("edited"))
+            let (session, recorder) = try await h.createSession(input: "edit", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let commands = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }
+            #expect(commands.count == 5)
+            #expect(commands[0].status == .completed && commands[0].output == "Success. Updated the following files:\nA app/main.py")
+            #expect(commands[1].status == .completed && commands[1].command.hasPrefix("apply_patch <<'PATCH'"))
+            #expect(commands[2].output == "print('v2')\n")
+            // A symlink planted by a command is never followed, and ../ cannot leave the workspace.
+            #expect(commands[3].status == .failed && commands[3].output?.contains("symlink") == true)
+            #expect(commands[4].status == .failed && commands[4].output?.contains("outside /workspace") == true)
+            let evil = FileManager.default.fileExists(atPath: "/etc/evil")
+            #expect(!evil)
+            let outputs = JSONValue.inputItems(try #require(h.model.requests().last)).filter { $0["type"] == "function_call_output" }
+            #expect(outputs.count == 5)
+            #expect(outputs[3]["output"]?.stringValue?.hasPrefix("apply_patch failed:") == true)
+        }
+    }
+
     @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
         try await withRuntime { h in
             await #expect(throws: RuntimeError.self) {
