@@ -6,6 +6,10 @@ import Storage
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("Hosted sessions: sandbox and shell tool", .enabled(if: sandboxesAvailable, "needs bubblewrap and the built cma-sandbox and cma-launch"))
 struct HostedSessionTests {
     static let hosted: JSONValue = ["type": "openai_hosted", "container_size": "small"]
@@ -178,6 +182,37 @@ struct HostedSessionTests {
             let outputs = JSONValue.inputItems(try #require(h.model.requests().last)).filter { $0["type"] == "function_call_output" }
             #expect(outputs.count == 5)
             #expect(outputs[3]["output"]?.stringValue?.hasPrefix("apply_patch failed:") == true)
+        }
+    }
+
+    @Test func theSandboxCannotReachOrSignalTheHost() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let port = h.model.port
+            let serverPID = getpid()
+            h.model.enqueue(
+                .response(outputs: [
+                    shellCall("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>&1; echo rc=$?", callID: "call_net"),
+                    shellCall("kill -9 \(serverPID) 2>&1; echo rc=$?; ls /proc | grep -c '^[0-9]'", callID: "call_kill"),
+                    shellCall("mount -t tmpfs none /mnt 2>&1; echo rc=$?; cat /etc/shadow 2>&1 | head -1; ls \(h.directory.path) 2>&1", callID: "call_priv"),
+                ]),
+                .message("tried"))
+            let (session, recorder) = try await h.createSession(input: "escape", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let outputs = try await h.items(session.id).compactMap { item -> String? in
+                if case .commandExecution(let c) = item { return c.output }
+                return nil
+            }
+            #expect(outputs.count == 3)
+            // The runtime's own loopback services (here the model server) are out of reach.
+            #expect(outputs[0].contains("rc=1"), "\(outputs[0])")
+            // The server's process does not exist in the sandbox's PID namespace.
+            #expect(outputs[1].contains("rc=1") || outputs[1].contains("No such process"), "\(outputs[1])")
+            // No mounting, no secrets, no server data.
+            #expect(outputs[2].contains("rc=") && !outputs[2].contains("rc=0"), "\(outputs[2])")
+            #expect(!outputs[2].contains("root:"))
+            #expect(outputs[2].contains("No such file"))
+            // And the server is fine.
+            #expect(try await h.session(session.id).status == .idle)
         }
     }
 
