@@ -34,6 +34,7 @@ enum BubblewrapArguments {
         // The agent is the namespace's init (PID 1): commands cannot kill it, and it reaps
         // every orphan.
         a += ["--die-with-parent", "--new-session", "--as-pid-1"]
+        if let fd = config.syncFD { a += ["--sync-fd", String(fd)] }
         a += ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try"]
         a += ["--disable-userns"]
         a += ["--uid", String(config.uid), "--gid", String(config.gid), "--hostname", config.hostname]

@@ -76,6 +76,8 @@ public struct SandboxConfiguration: Sendable {
     /// staged copies (`/tmp/workspace`, `/tmp/cma-sandbox`) when it runs as another user.
     public var workspaceSource: String
     public var agentSource: String
+    /// A descriptor bubblewrap keeps open while the sandbox runs (the workspace image's lock).
+    public var syncFD: Int32?
 
     public init(
         agentBinary: String, bubblewrap: String = "/usr/bin/bwrap", workspaceHostPath: String, stateHostPath: String,

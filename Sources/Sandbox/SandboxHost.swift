@@ -74,6 +74,38 @@ public final class SandboxHost: Sendable {
     }
 
     public func workspacePath(for key: String) -> String { configuration.root + "/workspaces/" + key }
+    /// The ext4 image holding a session's workspace when sandboxes run as their own users (it
+    /// bounds the workspace's size).
+    public func workspaceImagePath(for key: String) -> String { configuration.root + "/workspaces/" + key + ".img" }
+
+    static let mkfs: String? = ["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"].first { (path: String) in access(path, X_OK) == 0 }
+
+    /// Whether workspaces are size-limited images (root, loop devices and mkfs.ext4 available).
+    public var usesWorkspaceImages: Bool {
+        isolatesUsers && Self.mkfs != nil && access("/dev/loop-control", R_OK | W_OK) == 0
+    }
+
+    /// Creates a sparse ext4 image of `bytes`, its root owned by `uid`.
+    private func createImage(at path: String, bytes: Int64, uid: UInt32) async throws {
+        guard let mkfs = Self.mkfs else { throw SandboxError(code: "io", message: "mkfs.ext4 is not available") }
+        let temporary = path + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SandboxError(code: "io", message: "cannot create \(temporary)") }
+        let sized = ftruncate(fd, off_t(bytes)) == 0
+        close(fd)
+        guard sized else { throw SandboxError(code: "io", message: "cannot size the workspace image") }
+        let process = try ProcessSpawner.spawn(
+            argv: [mkfs, "-q", "-F", "-m", "0", "-E", "root_owner=\(uid):\(uid),lazy_itable_init=1,lazy_journal_init=1", temporary],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], stderrPath: nil)
+        close(process.stdinFD)
+        close(process.stdoutFD)
+        let status = await BubblewrapSandbox.waitForExit(process.pid, timeout: .seconds(60))
+        guard status == 0 else {
+            unlink(temporary)
+            throw SandboxError(code: "io", message: "mkfs.ext4 failed for the workspace image")
+        }
+        guard rename(temporary, path) == 0 else { throw SandboxError(code: "io", message: "cannot place the workspace image") }
+    }
     public func statePath(for key: String) -> String { configuration.root + "/state/" + key }
 
     /// Starts the sandbox of `key` (a session's ID) around its persistent workspace.
@@ -88,12 +120,29 @@ public final class SandboxHost: Sendable {
         launcher += ["--rlimit", "core=0", "--rlimit", "nofile=\(limits.maxOpenFiles)", "--rlimit", "fsize=\(limits.maxFileBytes)"]
         if isolatesUsers {
             let uid = Self.hostUID(slot: slot)
-            // The workspace (and its tree) belongs to the sandbox's uid. Bubblewrap runs as that
-            // uid and could not traverse the server's private directories, so the launcher stages
-            // the workspace and the agent binary where it can reach them.
-            try chownTree(workspacePath(for: key), uid: uid)
-            _ = chmod(workspacePath(for: key), 0o700)
-            launcher += ["--stage", workspacePath(for: key) + ":workspace", "--stage", configuration.agentBinary + ":cma-sandbox"]
+            // The workspace belongs to the sandbox's uid. Bubblewrap runs as that uid and could not
+            // traverse the server's private directories, so the launcher stages the workspace and
+            // the agent binary where it can reach them. A new session's workspace is an ext4 image
+            // of the size's disk quota (a directory from before images keeps working, unbounded).
+            let image = workspaceImagePath(for: key)
+            var isDirectory: ObjCBool = false
+            let legacyDirectory = FileManager.default.fileExists(atPath: workspacePath(for: key), isDirectory: &isDirectory) && isDirectory.boolValue
+                && (try? FileManager.default.contentsOfDirectory(atPath: workspacePath(for: key)).isEmpty) == false
+            if usesWorkspaceImages && !legacyDirectory {
+                if access(image, F_OK) != 0 {
+                    try await createImage(at: image, bytes: limits.diskBytes, uid: uid)
+                }
+                launcher += ["--stage-image", image + ":workspace:20"]
+                sandboxConfiguration.syncFD = 20
+            } else {
+                try chownTree(workspacePath(for: key), uid: uid)
+                _ = chmod(workspacePath(for: key), 0o700)
+                launcher += ["--stage", workspacePath(for: key) + ":workspace"]
+                if !usesWorkspaceImages {
+                    logger.warning("workspace size is not bounded (needs root, loop devices and mkfs.ext4)", metadata: ["sandbox": "\(key)"])
+                }
+            }
+            launcher += ["--stage", configuration.agentBinary + ":cma-sandbox"]
             sandboxConfiguration.workspaceSource = "/tmp/workspace"
             sandboxConfiguration.agentSource = "/tmp/cma-sandbox"
             cgroups = Cgroups.create(name: "\(instance)-\(key)", limits: limits)
@@ -116,6 +165,7 @@ public final class SandboxHost: Sendable {
     /// Removes a session's workspace and state (after its sandbox has stopped).
     public func removeFiles(key: String) {
         try? FileManager.default.removeItem(atPath: workspacePath(for: key))
+        try? FileManager.default.removeItem(atPath: workspaceImagePath(for: key))
         try? FileManager.default.removeItem(atPath: statePath(for: key))
     }
 

@@ -1,13 +1,16 @@
 // cma-launch: the first step of starting a sandbox when the server runs as root.
 //
 //     cma-launch [--open-dir FD:PATH]... [--open-file FD:PATH]... [--stage PATH:NAME]...
+//                [--stage-image IMAGE:NAME:LOCKFD]...
 //                [--cgroup-procs FILE]... [--rlimit NAME=VALUE]... [--uid UID --gid GID] -- PROGRAM ARGS...
 //
 // It closes every inherited descriptor above stderr, opens the given paths on the given
 // descriptors (while still privileged: the sandbox's user could not traverse the server's data
 // directory, so bubblewrap mounts them from these descriptors), stages paths (in a private
 // mount namespace, binds each PATH at /tmp/NAME on a fresh tmpfs, so that bubblewrap, running as
-// the sandbox's user, can reach them wherever they live on the host), joins the given cgroups
+// the sandbox's user, can reach them wherever they live on the host; an IMAGE is an ext4 file
+// system image, locked exclusively (the lock is kept on LOCKFD, which bubblewrap holds with
+// --sync-fd) and mounted from a loop device, which bounds the workspace's size), joins the given cgroups
 // (writing its own PID to each `cgroup.procs`), sets resource limits, drops to the given user
 // and group (no supplementary groups), sets no_new_privs, and executes PROGRAM (bubblewrap),
 // which inherits all of it. Any failure exits with status 126 and a message on stderr: a sandbox is never
@@ -27,6 +30,37 @@ typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
 typealias SetRes = @convention(c) (UInt32, UInt32, UInt32) -> Int32
 typealias Unshare = @convention(c) (Int32) -> Int32
 typealias Mount = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>, UnsafePointer<CChar>?, UInt, UnsafeRawPointer?) -> Int32
+typealias Ioctl = @convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32
+
+/// Attaches `imageFD` to a free loop device (detached automatically once unmounted, and once the
+/// returned descriptor is closed if it is not mounted) and returns the device's path and an open
+/// descriptor on it, to be closed after mounting.
+func attachLoopDevice(imageFD: Int32) -> (path: String, fd: Int32) {
+    guard let ioctl = symbol("ioctl", as: Ioctl.self) else { fail("ioctl is not available") }
+    let LOOP_CTL_GET_FREE: UInt = 0x4C82, LOOP_SET_FD: UInt = 0x4C00, LOOP_SET_STATUS64: UInt = 0x4C04
+    let control = open("/dev/loop-control", O_RDWR | O_CLOEXEC)
+    guard control >= 0 else { fail("cannot open /dev/loop-control: \(String(cString: strerror(errno)))") }
+    defer { close(control) }
+    for _ in 0..<50 {
+        let number = ioctl(control, LOOP_CTL_GET_FREE, nil)
+        guard number >= 0 else { fail("no free loop device: \(String(cString: strerror(errno)))") }
+        let path = "/dev/loop\(number)"
+        let device = open(path, O_RDWR | O_CLOEXEC)
+        guard device >= 0 else { fail("cannot open \(path): \(String(cString: strerror(errno)))") }
+        if ioctl(device, LOOP_SET_FD, UnsafeMutableRawPointer(bitPattern: Int(imageFD))) != 0 {
+            close(device)
+            if errno == EBUSY { continue }  // taken by someone else meanwhile
+            fail("LOOP_SET_FD: \(String(cString: strerror(errno)))")
+        }
+        // struct loop_info64 (232 bytes); lo_flags at offset 52: LO_FLAGS_AUTOCLEAR.
+        var info = [UInt8](repeating: 0, count: 232)
+        info[52] = 4
+        let ok = info.withUnsafeMutableBytes { ioctl(device, LOOP_SET_STATUS64, $0.baseAddress) }
+        guard ok == 0 else { fail("LOOP_SET_STATUS64: \(String(cString: strerror(errno)))") }
+        return (path, device)
+    }
+    fail("no free loop device")
+}
 
 func symbol<T>(_ name: String, as type: T.Type) -> T? {
     guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }
@@ -51,6 +85,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 var cgroupFiles: [String] = []
 var opens: [(fd: Int32, path: String, directory: Bool)] = []
 var stages: [(path: String, name: String)] = []
+var images: [(path: String, name: String, lockFD: Int32)] = []
 var rlimits: [(Int32, UInt64)] = []
 var uid: uid_t?
 var gid: gid_t?
@@ -73,6 +108,12 @@ while let first = arguments.first, first != "--" {
         let name = String(value[value.index(after: colon)...])
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { fail("bad --stage name \(name)") }
         stages.append((String(value[..<colon]), name))
+    case "--stage-image":
+        let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let lockFD = Int32(parts[parts.count - 1]), lockFD > 2, lockFD < 1000 else { fail("bad --stage-image \(value)") }
+        let name = String(parts[parts.count - 2])
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { fail("bad --stage-image name \(name)") }
+        images.append((parts.dropLast(2).joined(separator: ":"), name, lockFD))
     case "--open-dir", "--open-file":
         let parts = value.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let fd = Int32(parts[0]), fd > 2, fd < 1000 else { fail("bad \(first) \(value)") }
@@ -110,8 +151,28 @@ for (fd, path, directory) in opens {
     }
 }
 
+// 2a. Lock the images (one sandbox per image at a time), waiting a little for a previous one.
+var imageFDs: [Int32] = []
+for image in images {
+    let fd = open(image.path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { fail("cannot open \(image.path): \(String(cString: strerror(errno)))") }
+    var locked = false
+    for _ in 0..<200 {
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            locked = true
+            break
+        }
+        usleep(50_000)
+    }
+    guard locked else { fail("the workspace \(image.path) is still in use by another sandbox") }
+    // Bubblewrap keeps this descriptor (--sync-fd), and with it the lock, while the sandbox runs.
+    guard dup2(fd, image.lockFD) == image.lockFD else { fail("dup2: \(String(cString: strerror(errno)))") }
+    if fd != image.lockFD { close(fd) }
+    imageFDs.append(image.lockFD)
+}
+
 // 2b. Stage paths: a private mount namespace with a tmpfs on /tmp, each path bound at /tmp/NAME.
-if !stages.isEmpty {
+if !stages.isEmpty || !images.isEmpty {
     guard let unshare = symbol("unshare", as: Unshare.self), let mount = symbol("mount", as: Mount.self) else { fail("mount is not available") }
     let CLONE_NEWNS: Int32 = 0x00020000
     let MS_BIND: UInt = 4096, MS_REC: UInt = 16384, MS_PRIVATE: UInt = 1 << 18, MS_NOSUID: UInt = 2, MS_NODEV: UInt = 4
@@ -144,6 +205,16 @@ if !stages.isEmpty {
             fail("binding \(source.name): \(String(cString: strerror(errno)))")
         }
         close(source.fd)
+    }
+    for (image, fd) in zip(images, imageFDs) {
+        let target = "/tmp/" + image.name
+        guard mkdir(target, 0o755) == 0 else { fail("mkdir \(target): \(String(cString: strerror(errno)))") }
+        let device = attachLoopDevice(imageFD: fd)
+        guard mount(device.path, target, "ext4", MS_NOSUID | MS_NODEV, "errors=remount-ro") == 0 else {
+            fail("mounting the workspace image: \(String(cString: strerror(errno)))")
+        }
+        close(device.fd)
+        _ = rmdir(target + "/lost+found")
     }
 }
 

@@ -75,13 +75,20 @@ struct SandboxTests {
             }
             #expect(try await sandbox.sh("echo data > /workspace/kept.txt && cat /workspace/kept.txt").output == "data\n")
             #expect(try await sandbox.sh("echo t > /tmp/t && cat /tmp/t").output == "t\n")
-            let hostFile = fixture.host.workspacePath(for: "sess_test") + "/kept.txt"
-            #expect(try String(contentsOfFile: hostFile, encoding: .utf8) == "data\n")
-            if runningAsRoot {
-                var st = stat()
-                #expect(lstat(hostFile, &st) == 0)
-                #expect(st.st_uid >= 2_000_000)
-                #expect(st.st_uid != geteuid())
+            if fixture.host.usesWorkspaceImages {
+                // The workspace is an image the host never mounts; the file is inside it.
+                #expect(FileManager.default.fileExists(atPath: fixture.host.workspaceImagePath(for: "sess_test")))
+                #expect(!FileManager.default.fileExists(atPath: fixture.host.workspacePath(for: "sess_test") + "/kept.txt"))
+                #expect(try await sandbox.sh("stat -c %u /workspace/kept.txt").output == "1000\n")
+            } else {
+                let hostFile = fixture.host.workspacePath(for: "sess_test") + "/kept.txt"
+                #expect(try String(contentsOfFile: hostFile, encoding: .utf8) == "data\n")
+                if runningAsRoot {
+                    var st = stat()
+                    #expect(lstat(hostFile, &st) == 0)
+                    #expect(st.st_uid >= 2_000_000)
+                    #expect(st.st_uid != geteuid())
+                }
             }
         }
     }
@@ -167,5 +174,29 @@ struct SandboxTests {
             #expect(bomb.output.contains("rc=137") || bomb.output.contains("MemoryError"), "\(bomb.output)")
             #expect(try await sandbox.sh("echo alive").output == "alive\n")
         }
+    }
+}
+
+@Suite("Workspace quota", .enabled(if: hostConfigurationAvailable && runningAsRoot, "needs root for workspace images"))
+struct WorkspaceQuotaTests {
+    @Test func aDiskFillStopsAtTheWorkspaceQuota() async throws {
+        var limits = SandboxLimits.forSize(.small)
+        limits.diskBytes = 64 << 20
+        let fixture = try SandboxFixture()
+        defer { fixture.cleanUp() }
+        guard fixture.host.usesWorkspaceImages else { return }
+        let running = try await fixture.host.start(key: "sess_fill", slot: 9001, limits: limits)
+        let fill = try await running.sandbox.sh("dd if=/dev/zero of=/workspace/big bs=1M count=500 2>&1 | tail -1; df -k /workspace | tail -1", timeout: .seconds(60))
+        #expect(fill.output.contains("No space left") || !fill.output.contains("524288000"), "\(fill.output)")
+        // The sandbox still works, and the host only ever holds the image's bounded size.
+        #expect(try await running.sandbox.sh("rm /workspace/big; echo ok > /workspace/after && cat /workspace/after").output == "ok\n")
+        var st = stat()
+        #expect(stat(fixture.host.workspaceImagePath(for: "sess_fill"), &st) == 0)
+        #expect(Int64(st.st_blocks) * 512 <= 64 << 20)
+        // The workspace survives a restart of the sandbox.
+        await running.stop()
+        let again = try await fixture.host.start(key: "sess_fill", slot: 9001, limits: limits)
+        #expect(try await again.sandbox.sh("cat /workspace/after").output == "ok\n")
+        await again.stop()
     }
 }
