@@ -77,3 +77,34 @@ def test_hosted_workspace_persists_between_turns(client, scripted):
     assert result.output_text == "read"
     outputs = [i.output for i in client.beta.agents.sessions.items.list(session.id, order="asc") if i.type == "command_execution"]
     assert outputs == ["", "kept\n"]
+
+
+def test_artifacts_download_through_the_sdk_helpers(client, scripted, tmp_path):
+    tok = token()
+    command = "mkdir -p outputs && printf 'report for %s' " + tok + " > outputs/report.txt && head -c 300000 /dev/urandom > outputs/data.bin && sha256sum outputs/data.bin | cut -c1-64"
+    scripted.add(
+        {"type": "response", "match": {"contains": tok}, "outputs": [shell(command, f"call_art_{tok}")]},
+        {"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": "Reports are in outputs/."}]},
+    )
+    stream = client.beta.agents.sessions.create(
+        agent={"model": MODEL}, environment={"type": "openai_hosted"}, input=f"{tok} write reports", stream=True
+    )
+    result = stream.get_final_result()
+    assert result.output_text == "Reports are in outputs/."
+    helper = client.beta.agents.sessions.artifacts.for_result(result)
+    assert helper.content("/workspace/outputs/report.txt").read() == f"report for {tok}".encode()
+
+    target = tmp_path / "data.bin"
+    artifact = helper.download("/workspace/outputs/data.bin", to=target)
+    assert artifact.size_bytes == 300000 and artifact.turn_id == result.turn_id
+    import hashlib
+
+    items = list(client.beta.agents.sessions.items.list(result.session_id, order="asc"))
+    sandbox_sum = [i for i in items if i.type == "command_execution"][0].output.strip()
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == sandbox_sum
+
+    listed = list(client.beta.agents.sessions.artifacts.list(result.session_id))
+    assert sorted(a.path for a in listed) == ["/workspace/outputs/data.bin", "/workspace/outputs/report.txt"]
+    deleted = client.beta.agents.sessions.artifacts.delete(artifact.id, session_id=result.session_id)
+    assert deleted.deleted is True and deleted.object == "agent.session.artifact.deleted"
+    assert len(list(client.beta.agents.sessions.artifacts.list(result.session_id))) == 1

@@ -326,6 +326,52 @@ extension SessionRunner {
         return await commitInLoop(done)
     }
 
+    // MARK: Artifacts
+
+    static let outputsPath = "/workspace/outputs"
+    static let maxArtifactBytes: Int64 = 32 << 20
+    static let maxArtifactsBytesPerTurn: Int64 = 128 << 20
+    static let maxArtifactsPerTurn = 200
+
+    /// Publishes what the turn left under `/workspace/outputs/` (new or changed files since the
+    /// last publication) as immutable artifacts of `turnID`. Files that are too large are skipped
+    /// (and logged); a sandbox that is gone publishes nothing.
+    func publishOutputs(turnID: String) async {
+        guard let hosted = record.session.environment.hosted, let running = sandbox, running.sandbox.isRunning else { return }
+        let entries: [BubblewrapSandbox.Entry]
+        do {
+            entries = try await running.sandbox.list(Self.outputsPath, recursive: true, limit: 10_000).entries
+        } catch {
+            return  // no outputs directory (or it is not a directory): nothing to publish
+        }
+        var published = record.runtime["published_outputs"]?.objectValue ?? [:]
+        var total: Int64 = 0
+        var count = 0
+        for entry in entries where entry.type == "file" {
+            guard entry.size <= Self.maxArtifactBytes, total + entry.size <= Self.maxArtifactsBytesPerTurn, count < Self.maxArtifactsPerTurn else {
+                logger.info("artifact not published: too large", metadata: ["path": "\(entry.path)", "size": "\(entry.size)"])
+                continue
+            }
+            do {
+                let data = try await running.sandbox.readWholeFile(entry.path, limit: Self.maxArtifactBytes)
+                let sha = Hashing.sha256Hex(data)
+                if published[entry.path]?.stringValue == sha { continue }
+                let artifact = SessionArtifact(
+                    id: IDGenerator.make(.artifact), createdAt: currentUnixSeconds(), environmentID: hosted.id, path: entry.path, sessionID: sessionID,
+                    sizeBytes: Int64(data.count), turnID: turnID)
+                try await log.store.insertArtifact(projectID: projectID, artifact: artifact, sha256: sha, content: data)
+                published[entry.path] = .string(sha)
+                total += Int64(data.count)
+                count += 1
+            } catch {
+                logger.info("artifact not published", metadata: ["path": "\(entry.path)", "error": "\(error)"])
+            }
+        }
+        var object = record.runtime.objectValue ?? [:]
+        object["published_outputs"] = .object(published)
+        record.runtime = .object(object)
+    }
+
     static func safeFileName(_ id: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".unicodeScalars)
         let cleaned = String(String.UnicodeScalarView(id.unicodeScalars.filter { allowed.contains($0) }.prefix(100)))
@@ -340,11 +386,12 @@ struct SandboxPatchFileSystem: ApplyPatch.FileSystem {
 
     func read(_ path: String) async throws -> String? {
         do {
-            let (data, _, truncated) = try await sandbox.readFile(path, maxBytes: 700 * 1024)
-            guard !truncated else { throw ToolError("\(path) is too large to patch (over 700 KiB); edit it with a command instead.") }
+            let data = try await sandbox.readWholeFile(path, limit: 4 << 20)
             return String(decoding: data, as: UTF8.self)
         } catch let error as SandboxError where error.code == "not_found" {
             return nil
+        } catch let error as SandboxError where error.code == "too_large" {
+            throw ToolError("\(path) is too large to patch (over 4 MiB); edit it with a command instead.")
         }
     }
 

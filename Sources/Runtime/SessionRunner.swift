@@ -14,7 +14,7 @@ actor SessionRunner {
     var record: SessionRecord
     let log: EventLog
     private let model: any ModelClient
-    private let logger: Logger
+    let logger: Logger
     /// Where hosted sessions get their sandbox (nil: this server cannot run them).
     let sandboxHost: SandboxHost?
     /// The session's running sandbox, if any.
@@ -545,7 +545,19 @@ actor SessionRunner {
                     active = a
                     change.turns.append(a.record)
                 } else {
-                    finishTurn(.completed, error: nil, into: &change)
+                    // What the turn wrote under /workspace/outputs/ is published before it completes.
+                    if record.session.environment.hosted != nil {
+                        await publishOutputs(turnID: turnID)
+                    }
+                    if var fresh = active, fresh.turn.id == turnID, !fresh.steers.isEmpty, !fresh.cancelRequested {
+                        // A message arrived while publishing: the turn answers it first.
+                        fresh.record.runtime = fresh.runtimeJSON
+                        active = fresh
+                        change.turns.append(fresh.record)
+                        change.session = true
+                    } else {
+                        finishTurn(.completed, error: nil, into: &change)
+                    }
                 }
             }
             guard await commitInLoop(change) else { return }

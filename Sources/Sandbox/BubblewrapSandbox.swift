@@ -111,8 +111,20 @@ public final class BubblewrapSandbox: Sendable {
             "write_file", ["path": .string(path), "data": .string(Data(data).base64EncodedString()), "mode": .int(Int64(mode)), "mkdirs": .bool(createDirectories)])
     }
 
-    public func readFile(_ path: String, maxBytes: Int = 16 << 20) async throws -> (data: [UInt8], size: Int64, truncated: Bool) {
-        let reply = try await connection.request("read_file", ["path": .string(path), "max_bytes": .int(Int64(maxBytes))])
+    /// Reads the whole file (in as many requests as it takes), up to `limit` bytes.
+    public func readWholeFile(_ path: String, limit: Int64) async throws -> [UInt8] {
+        var data: [UInt8] = []
+        while true {
+            let (chunk, size, truncated) = try await readFile(path, offset: Int64(data.count), maxBytes: 512 * 1024)
+            guard size <= limit else { throw SandboxError(code: "too_large", message: "\(path) is larger than \(limit) bytes") }
+            data += chunk
+            if !truncated || chunk.isEmpty { return data }
+            guard Int64(data.count) <= limit else { throw SandboxError(code: "too_large", message: "\(path) is larger than \(limit) bytes") }
+        }
+    }
+
+    public func readFile(_ path: String, offset: Int64 = 0, maxBytes: Int = 512 * 1024) async throws -> (data: [UInt8], size: Int64, truncated: Bool) {
+        let reply = try await connection.request("read_file", ["path": .string(path), "offset": .int(offset), "max_bytes": .int(Int64(maxBytes))])
         guard let encoded = reply["data"]?.stringValue, let data = Data(base64Encoded: encoded) else {
             throw SandboxError(code: "protocol", message: "read_file returned no data")
         }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import AgentsAPI
 import Hummingbird
+import NIOCore
 import Runtime
 import Storage
 
@@ -23,18 +24,18 @@ struct SessionsController {
         group.get("agents/sessions/:session_id/turns", use: listTurns)
         group.get("agents/sessions/:session_id/turns/:turn_id", use: getTurn)
         group.get("agents/sessions/:session_id/turns/:turn_id/items", use: listTurnItems)
-        // Subagents, traces and artifacts do not exist in this version: their listings are empty.
+        // Subagents and traces do not exist in this version: their listings are empty.
         group.get("agents/sessions/:session_id/subagents", use: emptyList)
         group.get("agents/sessions/:session_id/traces", use: emptyList)
-        group.get("agents/sessions/:session_id/artifacts", use: emptyList)
+        group.get("agents/sessions/:session_id/artifacts", use: listArtifacts)
         group.get("agents/sessions/:session_id/subagents/:subagent_id", use: subagentNotFound)
         group.get("agents/sessions/:session_id/subagents/:subagent_id/items", use: subagentNotFound)
         group.get("agents/sessions/:session_id/subagents/:subagent_id/turns", use: subagentNotFound)
         group.get("agents/sessions/:session_id/subagents/:subagent_id/turns/:turn_id", use: subagentNotFound)
         group.get("agents/sessions/:session_id/subagents/:subagent_id/turns/:turn_id/items", use: subagentNotFound)
-        group.get("agents/sessions/:session_id/artifacts/:artifact_id", use: artifactNotFound)
-        group.delete("agents/sessions/:session_id/artifacts/:artifact_id", use: artifactNotFound)
-        group.get("agents/sessions/:session_id/artifacts/:artifact_id/content", use: artifactNotFound)
+        group.get("agents/sessions/:session_id/artifacts/:artifact_id", use: getArtifact)
+        group.delete("agents/sessions/:session_id/artifacts/:artifact_id", use: deleteArtifact)
+        group.get("agents/sessions/:session_id/artifacts/:artifact_id/content", use: artifactContent)
     }
 
     // MARK: Sessions
@@ -199,10 +200,46 @@ struct SessionsController {
         throw APIError.notFound("No subagent found with id '\((context.parameters.get("subagent_id") ?? "").prefix(128))'.")
     }
 
-    @Sendable func artifactNotFound(_ request: Request, context: APIRequestContext) async throws -> Response {
+    // MARK: Artifacts
+
+    @Sendable func listArtifacts(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("session_id")
+        let query = try listQuery(request)
         try await requireSession(id, context: context)
-        throw APIError.notFound("No artifact found with id '\((context.parameters.get("artifact_id") ?? "").prefix(128))'.")
+        let environmentID = request.queryValue("environment_id")
+        return JSONResponse.page(try await store.listArtifacts(projectID: context.projectID, sessionID: id, environmentID: environmentID, query: query))
+    }
+
+    @Sendable func getArtifact(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("session_id")
+        let artifactID = try context.parameters.require("artifact_id")
+        try await requireSession(id, context: context)
+        guard let artifact = try await store.artifact(projectID: context.projectID, sessionID: id, id: artifactID) else { throw Self.artifactNotFound(artifactID) }
+        return JSONResponse.make(bytes: Array(artifact.json.utf8))
+    }
+
+    @Sendable func deleteArtifact(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("session_id")
+        let artifactID = try context.parameters.require("artifact_id")
+        try await requireSession(id, context: context)
+        guard try await store.deleteArtifact(projectID: context.projectID, sessionID: id, id: artifactID) else { throw Self.artifactNotFound(artifactID) }
+        return JSONResponse.make(DeletedObject(id: artifactID, object: "agent.session.artifact.deleted"))
+    }
+
+    @Sendable func artifactContent(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("session_id")
+        let artifactID = try context.parameters.require("artifact_id")
+        try await requireSession(id, context: context)
+        guard let content = try await store.artifactContent(projectID: context.projectID, sessionID: id, id: artifactID) else {
+            throw Self.artifactNotFound(artifactID)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(content.count)],
+            body: .init(byteBuffer: ByteBuffer(bytes: content)))
+    }
+
+    static func artifactNotFound(_ id: String) -> APIError {
+        .notFound("No artifact found with id '\(id.prefix(128))'.")
     }
 
     static func notFound(_ id: String) -> APIError {

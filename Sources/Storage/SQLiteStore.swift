@@ -123,6 +123,21 @@ public final class SQLiteStore: Store {
                     );
                     """)
         }
+        migrator.registerMigration("v3-artifacts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE artifacts (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        project_id TEXT NOT NULL,
+                        session_id TEXT NOT NULL,
+                        environment_id TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        content BLOB NOT NULL
+                    );
+                    CREATE INDEX artifacts_by_session ON artifacts(session_id, id);
+                    """)
+        }
         return migrator
     }
 
@@ -248,6 +263,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM turns WHERE session_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM items WHERE session_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM events WHERE session_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM artifacts WHERE session_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE project_id = ? AND scope = ?", arguments: [projectID, "events:\(id)"])
             return true
         }
@@ -429,6 +445,46 @@ public final class SQLiteStore: Store {
     public func lastEventSequence(sessionID: String) async throws -> Int64 {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE session_id = ?", arguments: [sessionID]) ?? 0
+        }
+    }
+
+    // MARK: Artifacts
+
+    public func insertArtifact(projectID: String, artifact: SessionArtifact, sha256: String, content: [UInt8]) async throws {
+        let body = artifact.jsonString
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO artifacts (id, project_id, session_id, environment_id, sha256, body, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [artifact.id, projectID, artifact.sessionID, artifact.environmentID, sha256, body, Data(content)])
+        }
+    }
+
+    public func listArtifacts(projectID: String, sessionID: String, environmentID: String?, query: ListQuery) async throws -> Page<StoredObject> {
+        if let environmentID {
+            return try await page(
+                table: "artifacts", where: "session_id = ? AND project_id = ? AND environment_id = ?", arguments: [sessionID, projectID, environmentID], query: query)
+        }
+        return try await page(table: "artifacts", where: "session_id = ? AND project_id = ?", arguments: [sessionID, projectID], query: query)
+    }
+
+    public func artifact(projectID: String, sessionID: String, id: String) async throws -> StoredObject? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM artifacts WHERE id = ? AND session_id = ? AND project_id = ?", arguments: [id, sessionID, projectID])
+                .map { StoredObject(id: id, json: $0) }
+        }
+    }
+
+    public func artifactContent(projectID: String, sessionID: String, id: String) async throws -> [UInt8]? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT content FROM artifacts WHERE id = ? AND session_id = ? AND project_id = ?", arguments: [id, sessionID, projectID])
+                .map { Array($0) }
+        }
+    }
+
+    public func deleteArtifact(projectID: String, sessionID: String, id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM artifacts WHERE id = ? AND session_id = ? AND project_id = ?", arguments: [id, sessionID, projectID])
+            return db.changesCount > 0
         }
     }
 

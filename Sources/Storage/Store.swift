@@ -200,6 +200,13 @@ public protocol Store: Sendable {
     /// calls (the session's sandbox uid is derived from it).
     func sandboxSlot(sessionID: String) async throws -> Int64
 
+    // Artifacts
+    func insertArtifact(projectID: String, artifact: SessionArtifact, sha256: String, content: [UInt8]) async throws
+    func listArtifacts(projectID: String, sessionID: String, environmentID: String?, query: ListQuery) async throws -> Page<StoredObject>
+    func artifact(projectID: String, sessionID: String, id: String) async throws -> StoredObject?
+    func artifactContent(projectID: String, sessionID: String, id: String) async throws -> [UInt8]?
+    func deleteArtifact(projectID: String, sessionID: String, id: String) async throws -> Bool
+
     // Idempotency
     func idempotencyRecord(projectID: String, scope: String, key: String) async throws -> IdempotencyRecord?
     func saveIdempotencyRecord(projectID: String, record: IdempotencyRecord) async throws

@@ -396,7 +396,9 @@ final class Agent {
             let path = try f.string("path")
             let maxBytes = try f.optionalInt("max_bytes") ?? Int64(Workspace.maxReadBytes)
             guard maxBytes >= 0 else { throw .badRequest("\"max_bytes\" must not be negative") }
-            let result = try workspace.readFile(path: path, maxBytes: Int(clamping: maxBytes))
+            let offset = try f.optionalInt("offset") ?? 0
+            guard offset >= 0 else { throw .badRequest("\"offset\" must not be negative") }
+            let result = try workspace.readFile(path: path, offset: offset, maxBytes: Int(clamping: maxBytes))
             var frame: [UInt8] = []
             frame.reserveCapacity(128 + Base64.encodedCount(result.data.count))
             frame.append(contentsOf: "{\"ev\":\"file\",\"id\":\(id),\"data\":\"".utf8)

@@ -78,7 +78,7 @@ extension Workspace {
 
     // MARK: read_file
 
-    func readFile(path: String, maxBytes: Int) throws(Failure) -> (data: [UInt8], size: Int64, truncated: Bool) {
+    func readFile(path: String, offset: Int64 = 0, maxBytes: Int) throws(Failure) -> (data: [UInt8], size: Int64, truncated: Bool) {
         let components = try resolve(path)
         if components.isEmpty { throw Failure("is_a_directory", "\(path) is a directory") }
         let (dirFD, name) = try openParent(components, create: false, path: path)
@@ -92,6 +92,7 @@ extension Workspace {
         if Sys.isDir(st) { throw Failure("is_a_directory", "\(path) is a directory") }
         guard Sys.isReg(st) else { throw Failure("io", "\(path) is not a regular file") }
         Sys.setNonblocking(fd, false)
+        if offset > 0, lseek(fd, off_t(clamping: offset), SEEK_SET) < 0 { throw Failure.errno(errno, path, "cannot seek") }
 
         let limit = max(0, min(maxBytes, Workspace.maxReadBytes))
         // Read one byte more than the limit to learn whether there is more.

@@ -216,6 +216,46 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func outputsArePublishedAsArtifactsWhenTheTurnCompletes() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            h.model.enqueue(
+                .response(outputs: [
+                    shellCall(
+                        "mkdir -p outputs/reports && printf 'hello' > outputs/a.txt && head -c 1500000 /dev/urandom > outputs/reports/blob.bin && sha256sum outputs/reports/blob.bin | cut -c1-64 && ln -s /etc/passwd outputs/passwd && echo scratch > notes.txt",
+                        callID: "call_out")
+                ]),
+                .message("published"))
+            let (session, recorder) = try await h.createSession(input: "make outputs", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let turnID = try #require(try await h.turns(session.id).first?.id)
+            let page = try await h.store.listArtifacts(projectID: h.projectID, sessionID: session.id, environmentID: nil, query: ListQuery(limit: 100, order: .asc))
+            let artifacts = try page.rows.map { try SessionArtifact(jsonString: $0.json) }
+            #expect(artifacts.map(\.path).sorted() == ["/workspace/outputs/a.txt", "/workspace/outputs/reports/blob.bin"])
+            #expect(artifacts.allSatisfy { $0.turnID == turnID && $0.sessionID == session.id && $0.environmentID == session.environment.hosted?.id })
+            let text = try #require(artifacts.first { $0.path.hasSuffix("a.txt") })
+            #expect(text.sizeBytes == 5)
+            #expect(try await h.store.artifactContent(projectID: h.projectID, sessionID: session.id, id: text.id) == Array("hello".utf8))
+            // Binary content arrives byte for byte (compared with the sandbox's own checksum).
+            let blob = try #require(artifacts.first { $0.path.hasSuffix("blob.bin") })
+            let content = try #require(try await h.store.artifactContent(projectID: h.projectID, sessionID: session.id, id: blob.id))
+            #expect(content.count == 1_500_000)
+            let sandboxSum = try await h.items(session.id).compactMap { item -> String? in
+                if case .commandExecution(let c) = item { return c.output }
+                return nil
+            }.first?.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(Hashing.sha256Hex(content) == sandboxSum)
+
+            // A later turn that changes one output publishes only that one again.
+            h.model.enqueue(.response(outputs: [shellCall("printf 'changed' > outputs/a.txt", callID: "call_out2")]), .message("again"))
+            try await h.message(session.id, "change a")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(30))
+            let after = try await h.store.listArtifacts(projectID: h.projectID, sessionID: session.id, environmentID: nil, query: ListQuery(limit: 100, order: .asc))
+                .rows.map { try SessionArtifact(jsonString: $0.json) }
+            #expect(after.count == 3)
+            #expect(after.last?.path == "/workspace/outputs/a.txt" && after.last?.sizeBytes == 7 && after.last?.turnID != turnID)
+        }
+    }
+
     @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
         try await withRuntime { h in
             await #expect(throws: RuntimeError.self) {
