@@ -143,11 +143,11 @@ def test_metadata_limits(client):
 def test_unavailable_environment_features(client):
     err = _bad_request(
         lambda: client.beta.agents.sessions.create(
-            agent={"model": MODEL}, environment={"type": "openai_hosted", "environment_template_id": "tmpl_x"}, input="hi"
+            agent={"model": MODEL}, environment={"type": "openai_hosted", "skills": [{"type": "skill_reference", "skill_id": "skill_x"}]}, input="hi"
         )
     )
     assert err.code == "feature_not_available"
-    assert err.param == "environment.environment_template_id"
+    assert err.param == "environment.skills"
     err = _bad_request(
         lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "self_hosted", "workspace_directory": "/w"}, input="hi")
     )

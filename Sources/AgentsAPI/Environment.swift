@@ -12,15 +12,21 @@ public struct HostedFile: Sendable, Equatable {
     public var id: String
     public var path: String
     public var sizeBytes: Int64
+    /// Set for files that came from the Files API.
+    public var fileID: String?
 
-    public init(id: String, path: String, sizeBytes: Int64) {
+    public init(id: String, path: String, sizeBytes: Int64, fileID: String? = nil) {
         self.id = id
         self.path = path
         self.sizeBytes = sizeBytes
+        self.fileID = fileID
     }
 
     public var json: JSONValue {
-        ["type": "inline", "id": .string(id), "path": .string(path), "size_bytes": .int(sizeBytes)]
+        if let fileID {
+            return ["type": "file_id", "id": .string(id), "file_id": .string(fileID), "path": .string(path), "size_bytes": .int(sizeBytes)]
+        }
+        return ["type": "inline", "id": .string(id), "path": .string(path), "size_bytes": .int(sizeBytes)]
     }
 }
 
@@ -33,13 +39,18 @@ public struct HostedEnvironment: Sendable, Equatable {
     public var networkAccess: NetworkAccess
     public var allowedDomains: [String]
     public var files: [HostedFile]
+    public var packages: PackageSet
 
-    public init(id: String, containerSize: ContainerSize = .medium, networkAccess: NetworkAccess = .disabled, allowedDomains: [String] = [], files: [HostedFile] = []) {
+    public init(
+        id: String, containerSize: ContainerSize = .medium, networkAccess: NetworkAccess = .disabled, allowedDomains: [String] = [], files: [HostedFile] = [],
+        packages: PackageSet = PackageSet()
+    ) {
         self.id = id
         self.containerSize = containerSize
         self.networkAccess = networkAccess
         self.allowedDomains = allowedDomains
         self.files = files
+        self.packages = packages
     }
 
     public var json: JSONValue {
@@ -50,7 +61,7 @@ public struct HostedEnvironment: Sendable, Equatable {
             "container_size": .string(containerSize.rawValue),
             "files": .array(files.map(\.json)),
             "network": ["access": .string(networkAccess.rawValue), "allowed_domains": .array(allowedDomains.map { .string($0) })],
-            "packages": ["npm": [], "python": [], "system": []],
+            "packages": packages.json,
             "plugins": [],
             "skills": [],
         ]
@@ -65,9 +76,10 @@ public struct HostedEnvironment: Sendable, Equatable {
         var files: [HostedFile] = []
         for f in try r.arrayField("files").value ?? [] {
             let fr = try JSONReader(f)
-            files.append(HostedFile(id: try fr.string("id"), path: try fr.string("path"), sizeBytes: try fr.intField("size_bytes").value ?? 0))
+            files.append(HostedFile(id: try fr.string("id"), path: try fr.string("path"), sizeBytes: try fr.intField("size_bytes").value ?? 0, fileID: try fr.optionalString("file_id")))
         }
         self.files = files
+        packages = PackageSet(json: r["packages"])
     }
 }
 
@@ -86,34 +98,49 @@ public struct HostedEnvironmentSecrets: Sendable, Equatable {
 
     public struct FileContents: Sendable, Equatable {
         public var path: String
-        /// Standard base64, as received.
-        public var base64: String
+        /// Standard base64, as received (inline files).
+        public var base64: String?
+        /// A Files API file, read when the file is placed.
+        public var fileID: String?
 
         public init(path: String, base64: String) {
             self.path = path
             self.base64 = base64
+        }
+
+        public init(path: String, fileID: String) {
+            self.path = path
+            self.fileID = fileID
         }
     }
 
     public var env: [(name: String, value: String)]
     public var setupCommands: [SetupCommand]
     public var files: [FileContents]
+    /// The network policy's blocked domains (not part of the public object).
+    public var blockedDomains: [String]
 
-    public init(env: [(name: String, value: String)] = [], setupCommands: [SetupCommand] = [], files: [FileContents] = []) {
+    public init(env: [(name: String, value: String)] = [], setupCommands: [SetupCommand] = [], files: [FileContents] = [], blockedDomains: [String] = []) {
         self.env = env
         self.setupCommands = setupCommands
         self.files = files
+        self.blockedDomains = blockedDomains
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.env.elementsEqual(rhs.env, by: { $0 == $1 }) && lhs.setupCommands == rhs.setupCommands && lhs.files == rhs.files
+            && lhs.blockedDomains == rhs.blockedDomains
     }
 
     public var json: JSONValue {
         [
             "env": .object(JSONObject(env.map { ($0.name, JSONValue.string($0.value)) })),
             "setup_commands": .array(setupCommands.map { ["command": .string($0.command), "cwd": .string($0.cwd)] }),
-            "files": .array(files.map { ["path": .string($0.path), "data": .string($0.base64)] }),
+            "files": .array(files.map { f in
+                if let id = f.fileID { return ["path": .string(f.path), "file_id": .string(id)] }
+                return ["path": .string(f.path), "data": .string(f.base64 ?? "")]
+            }),
+            "blocked_domains": .array(blockedDomains.map { .string($0) }),
         ]
     }
 
@@ -123,9 +150,17 @@ public struct HostedEnvironmentSecrets: Sendable, Equatable {
             c["command"]?.stringValue.map { SetupCommand(command: $0, cwd: c["cwd"]?.stringValue ?? "/workspace") }
         }
         files = (json["files"]?.arrayValue ?? []).compactMap { f in
-            guard let path = f["path"]?.stringValue, let data = f["data"]?.stringValue else { return nil }
+            guard let path = f["path"]?.stringValue else { return nil }
+            if let id = f["file_id"]?.stringValue { return FileContents(path: path, fileID: id) }
+            guard let data = f["data"]?.stringValue else { return nil }
             return FileContents(path: path, base64: data)
         }
+        blockedDomains = json["blocked_domains"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    /// The network policy (public part from `hosted`, blocked domains from here).
+    public func networkPolicy(_ hosted: HostedEnvironment) -> NetworkPolicy {
+        NetworkPolicy(access: hosted.networkAccess, allowedDomains: hosted.allowedDomains, blockedDomains: blockedDomains)
     }
 }
 
@@ -179,102 +214,6 @@ extension HostedEnvironment {
     public static let maxInlineFileBytes = 4 << 20
     public static let maxSetupCommands = 32
     public static let maxEnvironmentVariables = 128
-
-    /// Parses `environment` of type `openai_hosted` in a session create. Features that need the
-    /// rest of the hosted-environment work (prewarmed environments, templates, packages, network
-    /// access, skills, plugins, desktop) answer `feature_not_available`.
-    static func parse(_ env: JSONReader) throws(ValidationError) -> (HostedEnvironment, HostedEnvironmentSecrets) {
-        try env.rejectUnknown([
-            "type", "environment_id", "environment_template_id", "capability_directories", "container_size", "desktop", "env", "files",
-            "network", "packages", "plugins", "setup_commands", "skills",
-        ])
-        if try env.optionalString("environment_id") != nil {
-            throw .notAvailable("Prewarmed environments (environment_id) are", param: env.param("environment_id"))
-        }
-        if try env.optionalString("environment_template_id") != nil {
-            throw .notAvailable("Environment templates (environment_template_id) are", param: env.param("environment_template_id"))
-        }
-        for key in ["capability_directories", "plugins", "skills"] where !(try env.arrayField(key).value ?? []).isEmpty {
-            throw .notAvailable("'\(key)' is", param: env.param(key))
-        }
-        if let desktop = try env.objectField("desktop").value, try desktop.boolField("enabled").value == true {
-            throw .notAvailable("The desktop is", param: desktop.param("enabled"))
-        }
-        if let packages = try env.objectField("packages").value {
-            try packages.rejectUnknown(["npm", "python", "system"])
-            for key in ["npm", "python", "system"] where !(try packages.stringArrayField(key).value ?? []).isEmpty {
-                throw .notAvailable("Package installation is", param: packages.param(key))
-            }
-        }
-        var hosted = HostedEnvironment(id: IDGenerator.make(.environment))
-        hosted.containerSize = try env.enumField("container_size", ContainerSize.self).value ?? .medium
-        if let network = try env.objectField("network").value {
-            try network.rejectUnknown(["access", "allowed_domains", "blocked_domains"])
-            let access = try network.requiredEnum("access", NetworkAccess.self)
-            if access != .disabled {
-                throw .notAvailable("Network access from hosted environments is", param: network.param("access"))
-            }
-        }
-
-        var secrets = HostedEnvironmentSecrets()
-        if let vars = try env.stringMapField("env").value {
-            guard vars.count <= maxEnvironmentVariables else {
-                throw .invalid("'\(env.param("env"))' can have at most \(maxEnvironmentVariables) variables.", param: env.param("env"))
-            }
-            for (name, value) in vars {
-                guard isValidVariableName(name) else {
-                    throw .invalid("Invalid environment variable name '\(name.prefix(64))': use letters, digits and '_', not starting with a digit.", param: "\(env.param("env")).\(name.prefix(64))")
-                }
-                guard !value.utf8.contains(0) else {
-                    throw .invalid("Environment variable values must not contain NUL.", param: "\(env.param("env")).\(name)")
-                }
-                secrets.env.append((name, value))
-            }
-        }
-        if let files = try env.arrayField("files").value {
-            var total = 0
-            for f in try env.objectArray(files, key: "files") {
-                let type = try f.string("type")
-                guard type == "inline" else {
-                    if type == "file_id" { throw .notAvailable("Files API files (type 'file_id') are", param: f.param("type")) }
-                    throw .invalid("Invalid value for '\(f.param("type"))': '\(type.prefix(64))'. Supported values are: 'inline', 'file_id'.", param: f.param("type"))
-                }
-                try f.rejectUnknown(["type", "data", "path"])
-                let path = try f.string("path")
-                try validateWorkspacePath(path, param: f.param("path"))
-                let data = try f.string("data")
-                guard let size = base64DecodedLength(data) else {
-                    throw .invalid("'\(f.param("data"))' must be standard base64.", param: f.param("data"))
-                }
-                guard size <= maxInlineFileBytes else {
-                    throw .invalid("'\(f.param("data"))' is too large (limit \(maxInlineFileBytes) bytes).", param: f.param("data"))
-                }
-                total += size
-                guard total <= 2 * maxInlineFileBytes else {
-                    throw .invalid("Inline files are too large together (limit \(2 * maxInlineFileBytes) bytes).", param: env.param("files"))
-                }
-                guard !secrets.files.contains(where: { $0.path == path }) else {
-                    throw .invalid("Duplicate file path '\(path.prefix(200))'.", param: f.param("path"))
-                }
-                secrets.files.append(.init(path: path, base64: data))
-                hosted.files.append(HostedFile(id: IDGenerator.make(.file), path: path, sizeBytes: Int64(size)))
-            }
-        }
-        if let commands = try env.arrayField("setup_commands").value {
-            guard commands.count <= maxSetupCommands else {
-                throw .invalid("'\(env.param("setup_commands"))' can have at most \(maxSetupCommands) commands.", param: env.param("setup_commands"))
-            }
-            for c in try env.objectArray(commands, key: "setup_commands") {
-                try c.rejectUnknown(["command", "cwd"])
-                let command = try c.string("command")
-                guard !command.isEmpty, !command.utf8.contains(0) else { throw .invalid("'\(c.param("command"))' must be a non-empty command.", param: c.param("command")) }
-                let cwd = try c.optionalString("cwd") ?? "/workspace"
-                if cwd != "/workspace" { try validateWorkspacePath(cwd, param: c.param("cwd")) }
-                secrets.setupCommands.append(.init(command: command, cwd: cwd))
-            }
-        }
-        return (hosted, secrets)
-    }
 
     static func isValidVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !name.isEmpty, name.utf8.count <= 256 else { return false }

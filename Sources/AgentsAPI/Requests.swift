@@ -20,7 +20,7 @@ extension ValidationError {
         ValidationError("\(what) not available yet on this server.", param: param, code: "feature_not_available")
     }
 
-    static func invalid(_ message: String, param: String?) -> ValidationError {
+    public static func invalid(_ message: String, param: String?) -> ValidationError {
         ValidationError(message, param: param, code: "invalid_value")
     }
 }
@@ -469,6 +469,9 @@ public struct SessionCreateRequest: Sendable {
     public var environment: SessionEnvironment
     /// Confidential inputs of a hosted environment (never echoed).
     public var environmentSecrets: HostedEnvironmentSecrets?
+    /// The hosted environment as given. When it names a template, a prewarmed environment or
+    /// Files API files, the runtime resolves it (`environment` is then provisional).
+    public var hostedParams: HostedEnvironmentParams?
     public var agentID: String?
     public var agent: SessionAgentOverrides?
     public var input: [InputMessage]?
@@ -485,14 +488,21 @@ public struct SessionCreateRequest: Sendable {
 
         let env = try r.object("environment")
         environmentSecrets = nil
+        hostedParams = nil
         switch try env.string("type") {
         case "none":
             try env.rejectUnknown(["type"])
             environment = .none
         case "openai_hosted":
-            let (hosted, secrets) = try HostedEnvironment.parse(env)
-            environment = .hosted(hosted)
-            environmentSecrets = secrets
+            let params = try HostedEnvironmentParams.parse(env, context: .session)
+            hostedParams = params
+            if params.environmentID == nil, params.templateID == nil, params.referencedFileIDs.isEmpty {
+                let (hosted, secrets) = try params.resolve(template: nil, fileSizes: [:])
+                environment = .hosted(hosted)
+                environmentSecrets = secrets
+            } else {
+                environment = .hosted(HostedEnvironment(id: IDGenerator.make(.environment)))
+            }
         case "self_hosted":
             throw .notAvailable("Self-hosted environments (environment.type 'self_hosted') are", param: env.param("type"))
         case let other:

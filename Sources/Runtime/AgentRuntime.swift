@@ -15,10 +15,12 @@ public final class AgentRuntime: Service {
     public let store: any Store
     public let log: EventLog
     public var broadcaster: Broadcaster { log.broadcaster }
-    private let model: any ModelClient
-    private let logger: Logger
+    let model: any ModelClient
+    let logger: Logger
     private let heartbeatInterval: Duration
-    private let runners = Mutex<[String: SessionRunner]>([:])
+    let runners = Mutex<[String: SessionRunner]>([:])
+    /// Prewarmed environments' running sandboxes and provisioning tasks, until a session takes them.
+    let prewarmed = Mutex<[String: PrewarmedSandbox]>([:])
     /// Runs hosted sessions' sandboxes; nil when this server cannot (no bubblewrap).
     public let sandboxHost: SandboxHost?
 
@@ -72,8 +74,13 @@ public final class AgentRuntime: Service {
 
     private func stopSandboxes() async {
         let all = runners.withLock { Array($0.values) }
+        let warm = prewarmed.withLock { p in
+            defer { p.removeAll() }
+            return Array(p.values)
+        }
         await withTaskGroup(of: Void.self) { group in
             for runner in all { group.addTask { await runner.stopSandbox() } }
+            for entry in warm { group.addTask { await entry.stop() } }
         }
     }
 
@@ -117,7 +124,7 @@ public final class AgentRuntime: Service {
         }
     }
 
-    private func requireRunner(projectID: String, sessionID: String) async throws -> SessionRunner {
+    func requireRunner(projectID: String, sessionID: String) async throws -> SessionRunner {
         guard let runner = try await runner(projectID: projectID, sessionID: sessionID) else {
             throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil)
         }
@@ -149,33 +156,71 @@ public final class AgentRuntime: Service {
         if JSONWriter.bytes(.array(config.tools.map(\.json))).count > RequestLimits.maxToolsBytes {
             throw RuntimeError.invalid(ValidationError("The resolved tool list must fit in \(RequestLimits.maxToolsBytes) bytes of compact JSON.", param: "agent.tools"))
         }
-        let now = currentUnixSeconds()
-        let session = AgentSession(
-            id: sessionID, agent: SessionAgent(id: agentIdentity, name: name, config: config), rootAgentID: request.agentID,
-            createdAt: now, lastActiveAt: now, environment: request.environment, metadata: request.metadata,
-            requiredActions: [], status: .idle, usage: nil, vaultIDs: request.vaultIDs, promptCacheTTL: request.promptCacheTTL,
-            review: request.review)
-        var runtime: JSONObject = [:]
-        if session.environment.hosted != nil {
+        var environment = request.environment
+        var environmentSecrets = request.environmentSecrets
+        var claimed: EnvironmentRecord?
+        if environment.hosted != nil {
             guard sandboxHost != nil else {
                 throw RuntimeError.invalid(
                     .notAvailable("Hosted environments need bubblewrap on the server (see the README); they are", param: "environment.type"))
             }
-            runtime["environment_secrets"] = (request.environmentSecrets ?? HostedEnvironmentSecrets()).json
+            if let params = request.hostedParams, let environmentID = params.environmentID {
+                claimed = try await claimEnvironment(projectID: projectID, id: environmentID, sessionID: sessionID)
+                environment = .hosted(claimed!.hosted)
+                environmentSecrets = claimed!.secrets
+            } else if let params = request.hostedParams, params.templateID != nil || !params.referencedFileIDs.isEmpty {
+                let (hosted, secrets) = try await resolve(projectID: projectID, params: params, paramPrefix: "environment")
+                environment = .hosted(hosted)
+                environmentSecrets = secrets
+            }
+            if let hosted = environment.hosted {
+                try checkSupported(hosted, secrets: environmentSecrets ?? HostedEnvironmentSecrets(), paramPrefix: "environment")
+            }
+        }
+        let now = currentUnixSeconds()
+        let session = AgentSession(
+            id: sessionID, agent: SessionAgent(id: agentIdentity, name: name, config: config), rootAgentID: request.agentID,
+            createdAt: now, lastActiveAt: now, environment: environment, metadata: request.metadata,
+            requiredActions: [], status: .idle, usage: nil, vaultIDs: request.vaultIDs, promptCacheTTL: request.promptCacheTTL,
+            review: request.review)
+        var runtime: JSONObject = [:]
+        if session.environment.hosted != nil {
+            runtime["environment_secrets"] = (environmentSecrets ?? HostedEnvironmentSecrets()).json
+            if let claimed {
+                // The prewarmed environment's workspace, uid slot and completed setup carry over.
+                runtime["sandbox_key"] = .string(claimed.id)
+                if let slot = claimed.runtime["sandbox_slot"] { runtime["sandbox_slot"] = slot }
+                if let done = claimed.runtime["setup_done"] { runtime["setup_done"] = done }
+            }
         }
         let runner = SessionRunner(
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
             logger: logger, sandboxHost: sandboxHost)
         runners.withLock { $0[sessionID] = runner }
         do {
+            if claimed == nil, let hosted = session.environment.hosted {
+                try await store.insertEnvironment(
+                    EnvironmentRecord(projectID: projectID, hosted: hosted, secrets: HostedEnvironmentSecrets(), status: .pending, sessionID: sessionID))
+            }
+            if let claimed, let warm = await takePrewarmed(claimed.id) {
+                await runner.adopt(warm)
+            }
             try await runner.create(initialInput: request.input)
         } catch {
             runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
+            if let claimed {
+                await runner.stopSandbox()
+                await releaseEnvironment(claimed, sessionID: sessionID)
+            }
             throw error
         }
         if session.environment.hosted != nil {
-            // Prepare the sandbox now, so that it is ready (or being readied) when the agent needs it.
-            Task { _ = try? await runner.ensureSandbox(turnID: nil) }
+            if claimed != nil, await runner.hasSandbox {
+                await runner.announceAdopted()
+            } else {
+                // Prepare the sandbox now, so that it is ready (or being readied) when the agent needs it.
+                Task { _ = try? await runner.ensureSandbox(turnID: nil) }
+            }
         }
         return await runner.session
     }
@@ -188,8 +233,9 @@ public final class AgentRuntime: Service {
         let runner = try await requireRunner(projectID: projectID, sessionID: sessionID)
         try await runner.delete()
         runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
+        let key = await runner.sandboxKey
         await runner.stopSandbox()
-        sandboxHost?.removeFiles(key: sessionID)
+        sandboxHost?.removeFiles(key: key)
     }
 
     /// Applies input events to a session. Returns once they are durably recorded.

@@ -78,15 +78,16 @@ extension SessionRunner {
         if let existing = runtimeValue("sandbox_slot")?.intValue {
             slot = existing
         } else {
-            slot = try await log.store.sandboxSlot(sessionID: sessionID)
+            slot = try await log.store.sandboxSlot(sessionID: sandboxKey)
             setRuntimeValue("sandbox_slot", .int(slot))
         }
-        let limits = SandboxLimits.forSize(SandboxLimits.Size(rawValue: hosted.containerSize.rawValue) ?? .medium)
+        let limits = EnvironmentSetup.limits(hosted)
         do {
-            let running = try await host.start(key: sessionID, slot: slot, limits: limits)
+            let running = try await host.start(key: sandboxKey, slot: slot, limits: limits)
             if runtimeValue("setup_done")?.boolValue != true {
                 do {
-                    try await applySetup(running.sandbox, limits: limits)
+                    try await EnvironmentSetup.apply(
+                        running.sandbox, secrets: environmentSecrets, hosted: hosted, limits: limits, store: log.store, projectID: projectID)
                 } catch {
                     await running.stop()
                     throw error
@@ -110,34 +111,40 @@ extension SessionRunner {
         }
     }
 
-    /// Files first, then the setup commands in order; a failing command fails the environment.
-    private func applySetup(_ sandbox: BubblewrapSandbox, limits: SandboxLimits) async throws {
-        let secrets = environmentSecrets
-        for file in secrets.files {
-            guard let data = Data(base64Encoded: file.base64) else { continue }
-            try await sandbox.writeFile(file.path, Array(data))
-        }
-        for (i, command) in secrets.setupCommands.enumerated() {
-            let (output, result) = try await sandbox.run(
-                ShellTool.argv(for: command.command), cwd: command.cwd, env: commandEnvironment(), timeout: limits.maxCommandTimeout)
-            guard result.exitCode == 0 else {
-                // The command itself is confidential: name it by position only.
-                let tail = String(decoding: output.suffix(1000), as: UTF8.self)
-                throw SandboxError(
-                    code: "setup_failed",
-                    message: "Setup command \(i + 1) failed (\(result.timedOut ? "timed out" : "exit code \(result.exitCode.map(String.init) ?? "none")")): \(tail)")
-            }
-        }
-    }
-
     /// The environment of every command: a sane base plus the environment's `env`.
     func commandEnvironment() -> [String: String] {
-        var env = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/agent", "LANG": "C.UTF-8", "TERM": "dumb", "PAGER": "cat",
-            "GIT_PAGER": "cat", "USER": "agent", "SHELL": "/bin/bash",
-        ]
-        for (name, value) in environmentSecrets.env { env[name] = value }
-        return env
+        guard let hosted = record.session.environment.hosted else { return [:] }
+        return EnvironmentSetup.commandEnvironment(secrets: environmentSecrets, hosted: hosted)
+    }
+
+    /// Where the sandbox's workspace and state live: the session's own ID, or the prewarmed
+    /// environment's it took over.
+    var sandboxKey: String { runtimeValue("sandbox_key")?.stringValue ?? sessionID }
+
+    /// Takes over a sandbox that was started (and set up) for a prewarmed environment. Called
+    /// before the session's first turn can start, so that the turn uses it.
+    func adopt(_ running: RunningSandbox) async {
+        guard sandbox == nil, sandboxStart == nil, running.sandbox.isRunning else {
+            await running.stop()
+            return
+        }
+        sandbox = running
+    }
+
+    var hasSandbox: Bool { sandbox != nil }
+
+    /// Announces an adopted sandbox once the session exists.
+    func announceAdopted() async {
+        guard sandbox != nil else { return }
+        var ready = Change()
+        if let event = environmentEvent(.ready, turnID: nil) { ready.events.append(event) }
+        if let event = environmentEvent(.connected, turnID: nil) { ready.events.append(event) }
+        try? await commit(ready)
+    }
+
+    /// The running sandbox, started if needed (for environment file uploads and listings).
+    func environmentSandbox() async throws -> BubblewrapSandbox {
+        try await ensureSandbox(turnID: nil)
     }
 
     /// Stops the sandbox (shutdown, deletion).

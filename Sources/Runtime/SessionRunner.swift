@@ -175,6 +175,17 @@ actor SessionRunner {
             throw RuntimeError.internalError("The session's state could not be saved. Try again.")
         }
         if change.startStep { startStepTask() }
+        // The environment's row follows its lifecycle events (for `GET /agents/environments`).
+        var environmentState: EnvironmentState?
+        for event in change.events {
+            if case .environment(_, _, let state) = event.body { environmentState = state }
+        }
+        if let state = environmentState {
+            let sessionID = self.sessionID
+            _ = try? await log.store.updateEnvironment(projectID: projectID, id: state.id) { row in
+                if row.sessionID == sessionID { row.status = state.status }
+            }
+        }
     }
 
     /// Commits from inside the turn loop, where a failure stops the loop.

@@ -27,6 +27,8 @@ public func buildRouter(runtime: AgentRuntime, logger: Logger) -> Router<APIRequ
     v1.add(middleware: AuthMiddleware(store: runtime.store))
     SessionsController(runtime: runtime).addRoutes(to: v1)
     AgentsController(store: runtime.store).addRoutes(to: v1)
+    EnvironmentsController(runtime: runtime).addRoutes(to: v1)
+    FilesController(runtime: runtime).addRoutes(to: v1)
     UnavailableController().addRoutes(to: v1)
     return router
 }

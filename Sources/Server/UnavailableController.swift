@@ -4,10 +4,8 @@ import Hummingbird
 /// a 400 `feature_not_available` (after authentication), rather than a confusing 404.
 struct UnavailableController {
     private static let resources: [(paths: [String], what: String)] = [
-        (["agents/environments", "agents/environments/**"], "Environments (hosted and prewarmed) are"),
         (["vaults", "vaults/**"], "Vaults are"),
         (["agents/automations", "agents/automations/**"], "Automations are"),
-        (["files", "files/**"], "The Files API is"),
     ]
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {

@@ -9,7 +9,7 @@ import GRDB
 /// process crash; callers batch writes (group commit) so that this costs one fsync per batch.
 public final class SQLiteStore: Store {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
@@ -138,6 +138,38 @@ public final class SQLiteStore: Store {
                     CREATE INDEX artifacts_by_session ON artifacts(session_id, id);
                     """)
         }
+        migrator.registerMigration("v4-environments") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE files (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        project_id TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        content BLOB NOT NULL
+                    );
+                    CREATE INDEX files_by_project ON files(project_id, id);
+                    CREATE TABLE environment_templates (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        project_id TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        stored TEXT NOT NULL,
+                        secrets TEXT NOT NULL
+                    );
+                    CREATE INDEX templates_by_project ON environment_templates(project_id, id);
+                    CREATE TABLE environments (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        project_id TEXT NOT NULL,
+                        session_id TEXT,
+                        status TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        config TEXT NOT NULL,
+                        secrets TEXT NOT NULL,
+                        runtime TEXT NOT NULL
+                    );
+                    CREATE INDEX environments_by_project ON environments(project_id, id);
+                    CREATE INDEX environments_by_session ON environments(session_id);
+                    """)
+        }
         return migrator
     }
 
@@ -264,6 +296,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM items WHERE session_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM events WHERE session_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM artifacts WHERE session_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM environments WHERE session_id = ? AND project_id = ?", arguments: [id, projectID])
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE project_id = ? AND scope = ?", arguments: [projectID, "events:\(id)"])
             return true
         }
@@ -527,7 +560,7 @@ public final class SQLiteStore: Store {
 
     // MARK: Pagination
 
-    private func page(table: String, where clause: String, arguments: [(any DatabaseValueConvertible)?], query: ListQuery) async throws -> Page<StoredObject> {
+    func page(table: String, where clause: String, arguments: [(any DatabaseValueConvertible)?], query: ListQuery) async throws -> Page<StoredObject> {
         var sql = "SELECT id, body FROM \(table) WHERE \(clause)"
         var args = arguments
         if let after = query.after {

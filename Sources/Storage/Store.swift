@@ -77,6 +77,31 @@ public struct SessionRecord: Sendable, Equatable {
     }
 }
 
+/// An environment row: its public metadata plus what the runtime needs to provision it. A
+/// prewarmed environment keeps its confidential inputs here until a session takes it over.
+public struct EnvironmentRecord: Sendable, Equatable {
+    public var projectID: String
+    public var hosted: HostedEnvironment
+    public var secrets: HostedEnvironmentSecrets
+    public var status: EnvironmentStatus
+    /// The session using the environment, if any.
+    public var sessionID: String?
+    /// Runtime bookkeeping (opaque to storage).
+    public var runtime: JSONValue
+
+    public init(projectID: String, hosted: HostedEnvironment, secrets: HostedEnvironmentSecrets, status: EnvironmentStatus, sessionID: String? = nil, runtime: JSONValue = .object([:])) {
+        self.projectID = projectID
+        self.hosted = hosted
+        self.secrets = secrets
+        self.status = status
+        self.sessionID = sessionID
+        self.runtime = runtime
+    }
+
+    public var id: String { hosted.id }
+    public var info: EnvironmentInfo { EnvironmentInfo(id: hosted.id, status: status, files: hosted.files) }
+}
+
 /// An idempotent request's remembered outcome.
 public struct IdempotencyRecord: Sendable, Equatable {
     public var scope: String
@@ -206,6 +231,29 @@ public protocol Store: Sendable {
     func artifact(projectID: String, sessionID: String, id: String) async throws -> StoredObject?
     func artifactContent(projectID: String, sessionID: String, id: String) async throws -> [UInt8]?
     func deleteArtifact(projectID: String, sessionID: String, id: String) async throws -> Bool
+
+    // Files API
+    func insertFile(projectID: String, file: FileObject, content: [UInt8]) async throws
+    func file(projectID: String, id: String) async throws -> FileObject?
+    func fileContent(projectID: String, id: String) async throws -> [UInt8]?
+    func listFiles(projectID: String, query: ListQuery) async throws -> Page<StoredObject>
+    func deleteFile(projectID: String, id: String) async throws -> Bool
+
+    // Environment templates
+    func insertTemplate(projectID: String, record: EnvironmentTemplateRecord) async throws
+    func template(projectID: String, id: String) async throws -> EnvironmentTemplateRecord?
+    /// Applies `update` in one transaction; nil if there is no such template.
+    func updateTemplate(projectID: String, id: String, _ update: @Sendable (inout EnvironmentTemplateRecord) throws -> Void) async throws
+        -> EnvironmentTemplateRecord?
+    func listTemplates(projectID: String, query: ListQuery) async throws -> Page<StoredObject>
+    func deleteTemplate(projectID: String, id: String) async throws -> Bool
+
+    // Environments (prewarmed ones, and those of hosted sessions)
+    func insertEnvironment(_ record: EnvironmentRecord) async throws
+    func environment(projectID: String, id: String) async throws -> EnvironmentRecord?
+    /// Applies `update` in one transaction; nil if there is no such environment.
+    func updateEnvironment(projectID: String, id: String, _ update: @Sendable (inout EnvironmentRecord) throws -> Void) async throws -> EnvironmentRecord?
+    func listEnvironments(projectID: String, query: ListQuery) async throws -> Page<StoredObject>
 
     // Idempotency
     func idempotencyRecord(projectID: String, scope: String, key: String) async throws -> IdempotencyRecord?

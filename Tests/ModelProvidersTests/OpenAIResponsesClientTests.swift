@@ -367,7 +367,7 @@ struct OpenAIResponsesClientTests {
 
     @Test func silenceLongerThanTheReadTimeoutIsATimeout() async throws {
         // No retries: under load a slow response head must not turn into a second request.
-        try await withServerAndClient(retry: .none, readTimeout: .milliseconds(1500)) { server, client in
+        try await withServerAndClient(retry: .none, readTimeout: .seconds(4)) { server, client in
             server.enqueue(.response(outputs: [.message(text: "stalls")], options: StepOptions(stallAfterEvents: 2)))
             let stream = try await client.stream(userRequest("hi"))
             var received = 0

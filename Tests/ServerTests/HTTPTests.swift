@@ -114,8 +114,7 @@ struct HTTPTests {
     @Test func unavailableFeaturesAndUnknownRoutes() async throws {
         try await withServer { s in
             for (method, path) in [
-                (HTTPMethod.POST, "/v1/agents/environments"), (.GET, "/v1/agents/environments"), (.GET, "/v1/agents/environments/templates"),
-                (.POST, "/v1/vaults"), (.GET, "/v1/vaults/v1/credentials"), (.POST, "/v1/agents/automations"), (.POST, "/v1/files"),
+                (HTTPMethod.POST, "/v1/vaults"), (.GET, "/v1/vaults/v1/credentials"), (.POST, "/v1/agents/automations"), (.GET, "/v1/agents/automations"),
             ] {
                 Self.expectEnvelope(try await s.request(method, path, json: [:]), status: 400, code: "feature_not_available")
             }

@@ -1,0 +1,55 @@
+import AgentsAPI
+import Foundation
+import Sandbox
+import Storage
+import Tools
+
+/// Provisioning a hosted environment's sandbox: the files, then the setup commands, and the
+/// environment every command runs with. Shared by sessions and prewarmed environments.
+enum EnvironmentSetup {
+    /// Files first (inline or from the Files API), then the setup commands in order; a failing
+    /// command fails the environment.
+    static func apply(
+        _ sandbox: BubblewrapSandbox, secrets: HostedEnvironmentSecrets, hosted: HostedEnvironment, limits: SandboxLimits, store: any Store, projectID: String
+    ) async throws {
+        for file in secrets.files {
+            let bytes: [UInt8]
+            if let id = file.fileID {
+                guard let content = try await store.fileContent(projectID: projectID, id: id) else {
+                    throw SandboxError(code: "setup_failed", message: "The file '\(id)' for \(file.path) no longer exists.")
+                }
+                bytes = content
+            } else if let base64 = file.base64, let data = Data(base64Encoded: base64) {
+                bytes = Array(data)
+            } else {
+                continue
+            }
+            try await sandbox.writeFile(file.path, bytes)
+        }
+        let env = commandEnvironment(secrets: secrets, hosted: hosted)
+        for (i, command) in secrets.setupCommands.enumerated() {
+            let (output, result) = try await sandbox.run(ShellTool.argv(for: command.command), cwd: command.cwd, env: env, timeout: limits.maxCommandTimeout)
+            guard result.exitCode == 0 else {
+                // The command itself is confidential: name it by position only.
+                let tail = String(decoding: output.suffix(1000), as: UTF8.self)
+                throw SandboxError(
+                    code: "setup_failed",
+                    message: "Setup command \(i + 1) failed (\(result.timedOut ? "timed out" : "exit code \(result.exitCode.map(String.init) ?? "none")")): \(tail)")
+            }
+        }
+    }
+
+    /// The environment of every command: a sane base plus the environment's `env`.
+    static func commandEnvironment(secrets: HostedEnvironmentSecrets, hosted: HostedEnvironment) -> [String: String] {
+        var env = [
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/agent", "LANG": "C.UTF-8", "TERM": "dumb", "PAGER": "cat",
+            "GIT_PAGER": "cat", "USER": "agent", "SHELL": "/bin/bash",
+        ]
+        for (name, value) in secrets.env { env[name] = value }
+        return env
+    }
+
+    static func limits(_ hosted: HostedEnvironment) -> SandboxLimits {
+        SandboxLimits.forSize(SandboxLimits.Size(rawValue: hosted.containerSize.rawValue) ?? .medium)
+    }
+}
