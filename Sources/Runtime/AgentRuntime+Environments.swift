@@ -53,9 +53,6 @@ extension AgentRuntime {
     /// Refuses what this server cannot provide yet, rather than silently ignoring it.
     func checkSupported(_ hosted: HostedEnvironment, secrets: HostedEnvironmentSecrets, paramPrefix: String) throws {
         func param(_ key: String) -> String { paramPrefix.isEmpty ? key : "\(paramPrefix).\(key)" }
-        if !hosted.packages.isEmpty {
-            throw RuntimeError.invalid(.notAvailable("Package installation is", param: param("packages")))
-        }
         if hosted.networkAccess != .disabled {
             throw RuntimeError.invalid(.notAvailable("Network access from hosted environments is", param: param("network")))
         }
@@ -84,7 +81,8 @@ extension AgentRuntime {
             do {
                 let slot = try await store.sandboxSlot(sessionID: record.id)
                 let limits = EnvironmentSetup.limits(record.hosted)
-                let running = try await host.start(key: record.id, slot: slot, limits: limits)
+                let layers = try await EnvironmentSetup.layers(record.hosted, host: host)
+                let running = try await host.start(key: record.id, slot: slot, limits: limits, layers: layers)
                 do {
                     if record.runtime["setup_done"]?.boolValue != true {
                         try await EnvironmentSetup.apply(

@@ -39,14 +39,34 @@ enum EnvironmentSetup {
         }
     }
 
-    /// The environment of every command: a sane base plus the environment's `env`.
+    /// The environment of every command: a sane base, the package layer's paths, then the
+    /// environment's `env`.
     static func commandEnvironment(secrets: HostedEnvironmentSecrets, hosted: HostedEnvironment) -> [String: String] {
         var env = [
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/agent", "LANG": "C.UTF-8", "TERM": "dumb", "PAGER": "cat",
             "GIT_PAGER": "cat", "USER": "agent", "SHELL": "/bin/bash",
         ]
+        if !hosted.packages.isEmpty { env = PackageLayers.environment(mountPoint: PackageLayers.mountPoint(0), base: env) }
         for (name, value) in secrets.env { env[name] = value }
         return env
+    }
+
+    /// The package layer of the environment (built now if no sandbox has needed it before).
+    static func layers(_ hosted: HostedEnvironment, host: SandboxHost) async throws -> [String] {
+        guard !hosted.packages.isEmpty else { return [] }
+        let set = hosted.packages.canonical
+        return [try await host.packageLayers.layer(key: layerKey(set), packages: PackageLayers.Packages(system: set.system, python: set.python, npm: set.npm))]
+    }
+
+    /// Identifies a package set's layer: the set itself and the system it was built for.
+    static func layerKey(_ set: PackageSet) -> String {
+        let system = (try? String(contentsOfFile: "/etc/debian_version", encoding: .utf8)) ?? ""
+        #if arch(arm64)
+        let arch = "arm64"
+        #else
+        let arch = "x86_64"
+        #endif
+        return String(Hashing.sha256Hex(Array(("layer-v1\n" + arch + "\n" + system + "\n" + JSONWriter.string(set.json)).utf8)).prefix(32))
     }
 
     static func limits(_ hosted: HostedEnvironment) -> SandboxLimits {

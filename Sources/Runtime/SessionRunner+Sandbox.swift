@@ -83,7 +83,8 @@ extension SessionRunner {
         }
         let limits = EnvironmentSetup.limits(hosted)
         do {
-            let running = try await host.start(key: sandboxKey, slot: slot, limits: limits)
+            let layers = try await EnvironmentSetup.layers(hosted, host: host)
+            let running = try await host.start(key: sandboxKey, slot: slot, limits: limits, layers: layers)
             if runtimeValue("setup_done")?.boolValue != true {
                 do {
                     try await EnvironmentSetup.apply(

@@ -44,6 +44,8 @@ public final class SandboxHost: Sendable {
 
     public let configuration: Configuration
     public let isolatesUsers: Bool
+    /// Package layers, shared by every sandbox of this host.
+    public let packageLayers: PackageLayers
     private let logger: Logger
     /// Distinguishes this host's cgroups from those of other servers on the machine.
     private let instance: String
@@ -53,6 +55,7 @@ public final class SandboxHost: Sendable {
         self.isolatesUsers = geteuid() == 0
         self.logger = logger
         self.instance = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        self.packageLayers = PackageLayers(root: configuration.root + "/layers", bubblewrap: configuration.bubblewrap, logger: logger)
         if isolatesUsers { Cgroups.removeEmptyGroups() }
     }
 
@@ -143,6 +146,11 @@ public final class SandboxHost: Sendable {
                 }
             }
             launcher += ["--stage", configuration.agentBinary + ":cma-sandbox"]
+            // Package layers live in the server's private directory too.
+            for (i, layer) in layers.enumerated() {
+                launcher += ["--stage", layer + ":layer\(i)"]
+                sandboxConfiguration.layers[i] = "/tmp/layer\(i)"
+            }
             sandboxConfiguration.workspaceSource = "/tmp/workspace"
             sandboxConfiguration.agentSource = "/tmp/cma-sandbox"
             cgroups = Cgroups.create(name: "\(instance)-\(key)", limits: limits)

@@ -256,6 +256,49 @@ struct HostedSessionTests {
         }
     }
 
+    /// Uses Debian's and PyPI's registries (reachable from this project's machines and CI).
+    @Test func packagesAreInstalledIntoOneSharedCachedLayer() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let environment: JSONValue = ["type": "openai_hosted", "packages": ["system": ["hello"], "python": ["six==1.16.0"]]]
+            let command = "command -v hello; hello; python3 -c 'import six; print(six.__version__)'"
+            h.model.enqueue(.response(outputs: [shellCall(command, callID: "call_pk1")]), .message("ok"))
+            let (first, recorder) = try await h.createSession(input: "use packages", environment: environment)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(240))
+            let expected = "/opt/cma/layers/0/system/usr/bin/hello\nHello, world!\n1.16.0\n"
+            let outputs = { (id: String) async throws -> [String] in
+                try await h.items(id).compactMap { item -> String? in
+                    if case .commandExecution(let c) = item { return c.output }
+                    return nil
+                }
+            }
+            let firstOutputs = try await outputs(first.id)
+            #expect(firstOutputs == [expected], "\(firstOutputs)")
+            #expect(try await h.session(first.id).environment.hosted?.packages == PackageSet(system: ["hello"], python: ["six==1.16.0"]))
+
+            // The same set (in another order) reuses the layer: it is not built again.
+            let root = try #require(h.runtime.sandboxHost?.configuration.root)
+            let layers = { try FileManager.default.contentsOfDirectory(atPath: root + "/layers").filter { !$0.hasPrefix(".") } }
+            #expect(try layers().count == 1)
+            let built = try FileManager.default.attributesOfItem(atPath: root + "/layers/" + layers()[0])[.modificationDate] as? Date
+            h.model.enqueue(.response(outputs: [shellCall(command, callID: "call_pk2")]), .message("ok"))
+            let (second, recorder2) = try await h.createSession(
+                input: "again", environment: ["type": "openai_hosted", "packages": ["python": ["six==1.16.0"], "system": ["hello"]]])
+            try await recorder2.wait(for: "agent.session.idle", timeout: .seconds(60))
+            let secondOutputs = try await outputs(second.id)
+            #expect(secondOutputs == [expected], "\(secondOutputs)")
+            #expect(try layers().count == 1)
+            #expect(try FileManager.default.attributesOfItem(atPath: root + "/layers/" + layers()[0])[.modificationDate] as? Date == built)
+
+            // A package that does not exist fails the environment with the installer's reason.
+            h.model.enqueue(.response(outputs: [shellCall("true", callID: "call_pk3")]), .message("ok"))
+            let (_, recorder3) = try await h.createSession(
+                input: "broken", environment: ["type": "openai_hosted", "packages": ["system": ["cma-no-such-package-xyz"]]])
+            try await recorder3.wait(for: "agent.session.environment.failed", timeout: .seconds(60))
+            let failed = try #require(recorder3.all.first { $0.type == "agent.session.environment.failed" })
+            #expect(JSONWriter.string(failed.json).contains("cma-no-such-package-xyz"))
+        }
+    }
+
     @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
         try await withRuntime { h in
             await #expect(throws: RuntimeError.self) {
