@@ -7,10 +7,13 @@ public import Storage
 /// A prewarmed environment's sandbox: being provisioned, or running and waiting for a session.
 final class PrewarmedSandbox: Sendable {
     let provisioning: Task<RunningSandbox?, Never>
+    let lastUse = Mutex(ContinuousClock.now)
 
     init(provisioning: Task<RunningSandbox?, Never>) {
         self.provisioning = provisioning
     }
+
+    func touch() { lastUse.withLock { $0 = .now } }
 
     func stop() async {
         provisioning.cancel()
@@ -113,7 +116,31 @@ extension AgentRuntime {
                 return nil
             }
         }
-        prewarmed.withLock { $0[record.id] = PrewarmedSandbox(provisioning: task) }
+        let entry = PrewarmedSandbox(provisioning: task)
+        prewarmed.withLock { $0[record.id] = entry }
+        if let timeout = sandboxIdleTimeout {
+            Task { await self.suspendWhenIdle(record, entry: entry, timeout: timeout) }
+        }
+    }
+
+    /// Stops a prewarmed environment's sandbox that no session took and nobody used for the idle
+    /// timeout (`suspended`; the next use starts it again around its workspace).
+    private func suspendWhenIdle(_ record: EnvironmentRecord, entry: PrewarmedSandbox, timeout: Duration) async {
+        guard await entry.provisioning.value != nil else { return }
+        entry.touch()  // the idle time counts from when it was ready
+        while true {
+            let due = entry.lastUse.withLock { $0 } + timeout
+            try? await Task.sleep(until: due, clock: .continuous)
+            guard prewarmed.withLock({ $0[record.id] === entry }) else { return }  // taken or stopped
+            guard entry.lastUse.withLock({ $0 }) + timeout <= .now else { continue }
+            guard prewarmed.withLock({ p in p[record.id] === entry ? p.removeValue(forKey: record.id) : nil }) != nil else { return }
+            await entry.stop()
+            _ = try? await store.updateEnvironment(projectID: record.projectID, id: record.id) { row in
+                if row.sessionID == nil, row.status == .ready { row.status = .suspended }
+            }
+            logger.info("suspended an idle prewarmed environment", metadata: ["environment": "\(record.id)"])
+            return
+        }
     }
 
     /// The prewarmed sandbox of `id`, if one is running, handed over to the caller.
@@ -179,9 +206,10 @@ extension AgentRuntime {
             }
         }
         if let entry = prewarmed.withLock({ $0[environmentID] }), let running = await entry.provisioning.value, running.sandbox.isRunning {
+            entry.touch()
             return running.sandbox
         }
-        guard record.status == .ready, let host = sandboxHost else {
+        guard record.status == .ready || record.status == .suspended, let host = sandboxHost else {
             throw RuntimeError.conflict("The environment is \(record.status.rawValue), not connected.", code: "environment_not_connected")
         }
         // Ready but not running (e.g. after a restart): start it again around its workspace.

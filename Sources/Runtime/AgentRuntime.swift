@@ -23,11 +23,14 @@ public final class AgentRuntime: Service {
     let prewarmed = Mutex<[String: PrewarmedSandbox]>([:])
     /// Runs hosted sessions' sandboxes; nil when this server cannot (no bubblewrap).
     public let sandboxHost: SandboxHost?
+    /// How long an unused session sandbox keeps running before it is suspended (nil: never).
+    public let sandboxIdleTimeout: Duration?
 
     public init(
         store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
-        sandboxHost: SandboxHost? = nil
+        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600)
     ) {
+        self.sandboxIdleTimeout = sandboxIdleTimeout
         self.store = store
         self.model = model
         self.logger = logger
@@ -116,7 +119,8 @@ public final class AgentRuntime: Service {
         guard let record = try await store.session(projectID: projectID, id: sessionID) else { return nil }
         let items = try await store.items(sessionID: sessionID)
         let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
-        let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost)
+        let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost,
+            sandboxIdleTimeout: sandboxIdleTimeout)
         return runners.withLock { r in
             if let winner = r[sessionID] { return winner }
             r[sessionID] = fresh
@@ -195,7 +199,7 @@ public final class AgentRuntime: Service {
         }
         let runner = SessionRunner(
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
-            logger: logger, sandboxHost: sandboxHost)
+            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout)
         runners.withLock { $0[sessionID] = runner }
         do {
             if claimed == nil, let hosted = session.environment.hosted {

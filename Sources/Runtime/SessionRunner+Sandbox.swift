@@ -36,6 +36,7 @@ extension SessionRunner {
     /// The session's sandbox, started (or restarted) when needed. The first start places the
     /// environment's files and runs its setup commands.
     func ensureSandbox(turnID: String?) async throws -> BubblewrapSandbox {
+        sandboxLastUse = .now
         if let running = sandbox {
             if running.sandbox.isRunning { return running.sandbox }
             // It died (e.g. killed by the kernel): replace it. Processes and /tmp are gone; the
@@ -148,8 +149,47 @@ extension SessionRunner {
         try await ensureSandbox(turnID: nil)
     }
 
+    // MARK: Idle suspension
+
+    /// Whether nothing is running that could need the sandbox soon.
+    private var isQuiet: Bool {
+        guard active == nil || active?.phase == .waiting else { return false }
+        return record.session.status != .inProgress
+    }
+
+    /// Arms the suspension of an idle sandbox (after `sandboxIdleTimeout` without use).
+    func scheduleSuspensionIfIdle() {
+        guard let timeout = sandboxIdleTimeout, sandbox != nil, isQuiet else { return }
+        guard suspendTask == nil else { return }
+        let due = sandboxLastUse + timeout
+        suspendTask = Task { [weak self] in
+            try? await Task.sleep(until: due, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            await self?.suspendIfStillIdle()
+        }
+    }
+
+    /// Stops a sandbox nobody used for the idle timeout (`agent.session.environment.suspended`);
+    /// its workspace stays, and the next use starts it again.
+    func suspendIfStillIdle() async {
+        suspendTask = nil
+        guard let timeout = sandboxIdleTimeout, let running = sandbox, sandboxStart == nil, isQuiet else { return }
+        if ContinuousClock.now < sandboxLastUse + timeout {
+            scheduleSuspensionIfIdle()
+            return
+        }
+        sandbox = nil
+        await running.stop()
+        var change = Change()
+        if let event = environmentEvent(.suspended, turnID: nil) { change.events.append(event) }
+        try? await commit(change)
+        logger.info("suspended an idle sandbox", metadata: ["session": "\(sessionID)"])
+    }
+
     /// Stops the sandbox (shutdown, deletion).
     func stopSandbox() async {
+        suspendTask?.cancel()
+        suspendTask = nil
         sandboxStart?.cancel()
         if let running = sandbox {
             sandbox = nil

@@ -21,6 +21,12 @@ actor SessionRunner {
     var sandbox: RunningSandbox?
     /// A start in progress, which concurrent callers share.
     var sandboxStart: Task<RunningSandbox, any Error>?
+    /// How long an unused sandbox keeps running before it is suspended (nil: never).
+    let sandboxIdleTimeout: Duration?
+    /// When the sandbox was last asked for.
+    var sandboxLastUse = ContinuousClock.now
+    /// The pending suspension of an idle sandbox.
+    var suspendTask: Task<Void, Never>?
 
     /// Responses input items for the whole history, in order.
     var history: [JSONValue]
@@ -128,8 +134,9 @@ actor SessionRunner {
 
     init(
         record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger,
-        sandboxHost: SandboxHost? = nil
+        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil
     ) {
+        self.sandboxIdleTimeout = sandboxIdleTimeout
         self.projectID = record.projectID
         self.sessionID = record.session.id
         self.record = record
@@ -175,6 +182,7 @@ actor SessionRunner {
             throw RuntimeError.internalError("The session's state could not be saved. Try again.")
         }
         if change.startStep { startStepTask() }
+        if change.session, sandbox != nil, sandboxIdleTimeout != nil { scheduleSuspensionIfIdle() }
         // The environment's row follows its lifecycle events (for `GET /agents/environments`).
         var environmentState: EnvironmentState?
         for event in change.events {

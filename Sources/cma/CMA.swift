@@ -47,6 +47,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free port (env CMA_PORT; default 8080).")
     var port: Int?
 
+    @Option(help: "Seconds an unused session sandbox keeps running before it is suspended; 0 never suspends (env CMA_SANDBOX_IDLE_TIMEOUT; default 600).")
+    var sandboxIdleTimeout: Int?
+
     @OptionGroup var data: DataDirOption
 
     func run() async throws {
@@ -63,6 +66,9 @@ struct Serve: AsyncParsableCommand {
         guard let port = port ?? (env["CMA_PORT"].map { Int($0) } ?? 8080), (0...65535).contains(port) else {
             throw ValidationError("CMA_PORT must be a port number.")
         }
+        guard let idleSeconds = sandboxIdleTimeout ?? (env["CMA_SANDBOX_IDLE_TIMEOUT"].map { Int($0) } ?? 600), idleSeconds >= 0 else {
+            throw ValidationError("CMA_SANDBOX_IDLE_TIMEOUT must be a number of seconds.")
+        }
         // Everything the server creates is private to it unless opened up on purpose.
         umask(0o077)
         let store = try data.openStore()
@@ -71,7 +77,9 @@ struct Serve: AsyncParsableCommand {
         // A dedicated HTTP client: its read timeout is ours (reasoning models can be silent for
         // minutes), not the shared client's 90 s.
         let model = OpenAIResponsesClient.dedicated(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
-        let runtime = AgentRuntime(store: store, model: model, logger: Logger(label: "cma.runtime"), sandboxHost: sandboxHost)
+        let runtime = AgentRuntime(
+            store: store, model: model, logger: Logger(label: "cma.runtime"), sandboxHost: sandboxHost,
+            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds))
         let dataDir = data.resolved
         let app = buildApplication(
             runtime: runtime, configuration: ServerConfiguration(host: host, port: port), logger: logger,

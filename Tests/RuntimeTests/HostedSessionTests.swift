@@ -299,6 +299,52 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func anIdleSandboxIsSuspendedAndResumesWithItsWorkspace() async throws {
+        try await withRuntime(sandboxes: true, sandboxIdleTimeout: .milliseconds(700)) { h in
+            h.model.enqueue(.response(outputs: [shellCall("echo kept > state.txt; sleep 1000 & echo started", callID: "call_s1")]), .message("ok"))
+            let (session, recorder) = try await h.createSession(input: "start", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            // Unused for the idle timeout: the sandbox stops, the workspace stays.
+            try await recorder.wait(for: "agent.session.environment.suspended", timeout: .seconds(20))
+            let environmentID = try #require(session.environment.hosted?.id)
+            #expect(try await h.store.environment(projectID: h.projectID, id: environmentID)?.status == .suspended)
+
+            // The next turn starts it again (pending → ready → connected) around the same workspace;
+            // processes did not survive.
+            h.model.enqueue(.response(outputs: [shellCall("cat state.txt; pgrep -c sleep || true", callID: "call_s2")]), .message("ok"))
+            try await h.message(session.id, "resume")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(20))
+            let outputs = try await h.items(session.id).compactMap { item -> String? in
+                if case .commandExecution(let c) = item { return c.output }
+                return nil
+            }
+            #expect(outputs.last == "kept\n0\n")
+            let types = recorder.types
+            let suspended = try #require(types.firstIndex(of: "agent.session.environment.suspended"))
+            #expect(types[suspended...].contains("agent.session.environment.connected"))
+            #expect(!types.contains("agent.session.environment.reset"))
+        }
+    }
+
+    @Test func anUnusedPrewarmedEnvironmentIsSuspendedAndStartsAgainWhenUsed() async throws {
+        try await withRuntime(sandboxes: true, sandboxIdleTimeout: .milliseconds(1500)) { h in
+            var params = HostedEnvironmentParams()
+            params.setupCommands = [.init(command: "echo once >> setup-runs.txt")]
+            let info = try await h.runtime.createEnvironment(projectID: h.projectID, params: params)
+            let status = { try await h.runtime.environmentInfo(projectID: h.projectID, id: info.id).status }
+            try await poll(timeout: .seconds(20), "ready then suspended") { try await status() == .suspended }
+            // Using it starts it again (setup does not run twice) and keeps it until idle again.
+            let written = try await h.runtime.writeEnvironmentFile(
+                projectID: h.projectID, environmentID: info.id, file: HostedFileParam.parse(JSONReader(["type": "inline", "path": "/workspace/new.txt", "data": "eA=="])))
+            #expect(written.sizeBytes == 1)
+            #expect(try await status() == .ready)
+            let files = try await h.runtime.listEnvironmentFiles(projectID: h.projectID, environmentID: info.id, directory: "/workspace", ascending: true, limit: 10, after: nil)
+            #expect(files.files.map(\.path) == ["/workspace/new.txt", "/workspace/setup-runs.txt"])
+            let setupRuns = try #require(files.files.last)
+            #expect(setupRuns.sizeBytes == 5)
+        }
+    }
+
     @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
         try await withRuntime { h in
             await #expect(throws: RuntimeError.self) {

@@ -41,7 +41,8 @@ final class RuntimeHarness: Sendable {
         model: ScriptedModelServer,
         directory: URL? = nil,
         retry: RetryPolicy = RetryPolicy(maxRetries: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
-        sandboxes: Bool = false
+        sandboxes: Bool = false,
+        sandboxIdleTimeout: Duration? = .seconds(600)
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -63,7 +64,8 @@ final class RuntimeHarness: Sendable {
             sandboxHost = SandboxHost(
                 configuration: .init(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root), logger: logger)
         }
-        let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost)
+        let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost,
+            sandboxIdleTimeout: sandboxIdleTimeout)
         let task = Task { try await runtime.run() }
         return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task)
     }
@@ -125,9 +127,9 @@ final class RuntimeHarness: Sendable {
 }
 
 /// Runs `body` with a scripted model server and a runtime, and cleans both up.
-func withRuntime(sandboxes: Bool = false, _ body: (RuntimeHarness) async throws -> Void) async throws {
+func withRuntime(sandboxes: Bool = false, sandboxIdleTimeout: Duration? = .seconds(600), _ body: (RuntimeHarness) async throws -> Void) async throws {
     let model = try await ScriptedModelServer.start()
-    let harness = try await RuntimeHarness.start(model: model, sandboxes: sandboxes)
+    let harness = try await RuntimeHarness.start(model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout)
     do {
         try await body(harness)
     } catch {
@@ -236,4 +238,17 @@ func shellCall(_ command: String, callID: String = "call_\(Int.random(in: 0...1_
     var arguments: JSONObject = ["command": .string(command)]
     for (k, v) in extra { arguments[k] = v }
     return .functionCall(name: "shell_command", arguments: JSONWriter.string(.object(arguments)), callID: callID)
+}
+
+/// Polls `condition` until it holds or `timeout` passes (then records an issue and throws).
+func poll(timeout: Duration, _ what: String, _ condition: () async throws -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while try await !condition() {
+        if clock.now >= deadline {
+            Issue.record("timed out waiting for \(what)")
+            throw TimeoutError()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
 }
