@@ -194,6 +194,8 @@ struct HostedSessionTests {
                     shellCall("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>&1; echo rc=$?", callID: "call_net"),
                     shellCall("kill -9 \(serverPID) 2>&1; echo rc=$?; ls /proc | grep -c '^[0-9]'", callID: "call_kill"),
                     shellCall("mount -t tmpfs none /mnt 2>&1; echo rc=$?; cat /etc/shadow 2>&1 | head -1; ls \(h.directory.path) 2>&1", callID: "call_priv"),
+                    // A setuid-root binary gains nothing (no_new_privs, no capabilities, own user namespace).
+                    shellCall("su root -c 'id -u' </dev/null 2>&1; echo rc=$?; /usr/bin/mount --bind /workspace /mnt 2>&1; echo rc=$?", callID: "call_suid"),
                 ]),
                 .message("tried"))
             let (session, recorder) = try await h.createSession(input: "escape", environment: Self.hosted)
@@ -202,7 +204,7 @@ struct HostedSessionTests {
                 if case .commandExecution(let c) = item { return c.output }
                 return nil
             }
-            #expect(outputs.count == 3)
+            #expect(outputs.count == 4)
             // The runtime's own loopback services (here the model server) are out of reach.
             #expect(outputs[0].contains("rc=1"), "\(outputs[0])")
             // The server's process does not exist in the sandbox's PID namespace.
@@ -211,6 +213,7 @@ struct HostedSessionTests {
             #expect(outputs[2].contains("rc=") && !outputs[2].contains("rc=0"), "\(outputs[2])")
             #expect(!outputs[2].contains("root:"))
             #expect(outputs[2].contains("No such file"))
+            #expect(!outputs[3].contains("rc=0") && !outputs[3].split(separator: "\n").contains("0"), "\(outputs[3])")
             // And the server is fine.
             #expect(try await h.session(session.id).status == .idle)
         }
