@@ -145,8 +145,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "cma-bench",
+            dependencies: [
+                "AgentsAPI", "Runtime", "Sandbox", "Storage", "ModelProviders", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "AgentsAPITests", dependencies: ["AgentsAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentsAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxAgentTests", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "AgentsAPI"], swiftSettings: swiftSettings),

@@ -53,14 +53,6 @@ extension AgentRuntime {
         return sizes
     }
 
-    /// Refuses what this server cannot provide yet, rather than silently ignoring it.
-    func checkSupported(_ hosted: HostedEnvironment, secrets: HostedEnvironmentSecrets, paramPrefix: String) throws {
-        func param(_ key: String) -> String { paramPrefix.isEmpty ? key : "\(paramPrefix).\(key)" }
-        if hosted.networkAccess != .disabled {
-            throw RuntimeError.invalid(.notAvailable("Network access from hosted environments is", param: param("network")))
-        }
-    }
-
     // MARK: Prewarmed environments
 
     /// `POST /agents/environments`: records the environment and provisions its sandbox in the
@@ -70,7 +62,6 @@ extension AgentRuntime {
             throw RuntimeError.invalid(.notAvailable("Hosted environments need bubblewrap on the server (see the README); they are", param: "environment.type"))
         }
         let (hosted, secrets) = try await resolve(projectID: projectID, params: params, paramPrefix: "environment")
-        try checkSupported(hosted, secrets: secrets, paramPrefix: "environment")
         let record = EnvironmentRecord(projectID: projectID, hosted: hosted, secrets: secrets, status: .pending)
         try await store.insertEnvironment(record)
         startProvisioning(record, host: host)
@@ -85,7 +76,8 @@ extension AgentRuntime {
                 let slot = try await store.sandboxSlot(sessionID: record.id)
                 let limits = EnvironmentSetup.limits(record.hosted)
                 let layers = try await EnvironmentSetup.layers(record.hosted, host: host)
-                let running = try await host.start(key: record.id, slot: slot, limits: limits, layers: layers)
+                let running = try await host.start(
+                    key: record.id, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(record.hosted, secrets: record.secrets))
                 do {
                     if record.runtime["setup_done"]?.boolValue != true {
                         try await EnvironmentSetup.apply(
@@ -283,7 +275,6 @@ extension AgentRuntime {
         } catch {
             throw RuntimeError.invalid(error)
         }
-        try checkTemplateSupported(template)
         try await store.insertTemplate(projectID: projectID, record: EnvironmentTemplateRecord(template: template, secrets: secrets))
         return template
     }
@@ -297,16 +288,10 @@ extension AgentRuntime {
             } catch let error as ValidationError {
                 throw RuntimeError.invalid(error)
             }
-            try self.checkTemplateSupported(record.template)
             record.template.updatedAt = now
         }
         guard let updated else { throw RuntimeError.notFound("No environment template found with id '\(id.prefix(128))'.", param: nil) }
         return updated.template
-    }
-
-    private func checkTemplateSupported(_ template: EnvironmentTemplate) throws {
-        let hosted = HostedEnvironment(id: template.id, networkAccess: template.network.access, allowedDomains: template.network.allowedDomains, packages: template.packages)
-        try checkSupported(hosted, secrets: HostedEnvironmentSecrets(), paramPrefix: "")
     }
 
     // MARK: Files API

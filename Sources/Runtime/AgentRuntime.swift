@@ -177,9 +177,6 @@ public final class AgentRuntime: Service {
                 environment = .hosted(hosted)
                 environmentSecrets = secrets
             }
-            if let hosted = environment.hosted {
-                try checkSupported(hosted, secrets: environmentSecrets ?? HostedEnvironmentSecrets(), paramPrefix: "environment")
-            }
         }
         let now = currentUnixSeconds()
         let session = AgentSession(

@@ -47,6 +47,8 @@ enum EnvironmentSetup {
             "GIT_PAGER": "cat", "USER": "agent", "SHELL": "/bin/bash",
         ]
         if !hosted.packages.isEmpty { env = PackageLayers.environment(mountPoint: PackageLayers.mountPoint(0), base: env) }
+        // With network access, programs reach out through the runtime's egress proxy.
+        if hosted.networkAccess != .disabled { env.merge(EgressProxy.sandboxEnvironment) { _, proxy in proxy } }
         for (name, value) in secrets.env { env[name] = value }
         return env
     }
@@ -67,6 +69,15 @@ enum EnvironmentSetup {
         let arch = "x86_64"
         #endif
         return String(Hashing.sha256Hex(Array(("layer-v1\n" + arch + "\n" + system + "\n" + JSONWriter.string(set.json)).utf8)).prefix(32))
+    }
+
+    /// The sandbox's egress policy: nil (no network at all) unless the environment allows access.
+    static func egress(_ hosted: HostedEnvironment, secrets: HostedEnvironmentSecrets) -> EgressPolicy? {
+        switch hosted.networkAccess {
+        case .disabled: return nil
+        case .enabled: return .enabled
+        case .restricted: return .restricted(allowed: hosted.allowedDomains, blocked: secrets.blockedDomains)
+        }
     }
 
     static func limits(_ hosted: HostedEnvironment) -> SandboxLimits {

@@ -85,7 +85,8 @@ extension SessionRunner {
         let limits = EnvironmentSetup.limits(hosted)
         do {
             let layers = try await EnvironmentSetup.layers(hosted, host: host)
-            let running = try await host.start(key: sandboxKey, slot: slot, limits: limits, layers: layers)
+            let running = try await host.start(
+                key: sandboxKey, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(hosted, secrets: environmentSecrets))
             if runtimeValue("setup_done")?.boolValue != true {
                 do {
                     try await EnvironmentSetup.apply(

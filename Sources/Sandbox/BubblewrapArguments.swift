@@ -10,7 +10,9 @@ import Glibc
 /// package layers, and the agent binary. Nothing else of the host: not the server's data
 /// directory, not `/home`, `/root`, `/opt`, `/var`, `/run`. It has its own user, PID, IPC, UTS,
 /// network and (where possible) cgroup namespaces, no capabilities, `no_new_privs`, and cannot
-/// create further user namespaces.
+/// create further user namespaces. Its network namespace has only loopback; when the sandbox has
+/// egress, the proxy's Unix socket is bind-mounted at `/run/cma/egress.sock` and the agent relays
+/// `127.0.0.1:3128` to it (`--egress-relay`).
 enum BubblewrapArguments {
     /// Files and directories of the host's `/etc` that programs need and that hold no secrets.
     static let etcEntries = [
@@ -71,12 +73,18 @@ enum BubblewrapArguments {
         }
         a += ["--bind", config.workspaceSource, SandboxConfiguration.workspacePath]
         a += ["--ro-bind", config.agentSource, SandboxConfiguration.agentPath]
+        if let socket = config.egressSocketSource {
+            a += ["--dir", "/run/cma", "--ro-bind", socket, SandboxConfiguration.egressSocketPath]
+        }
 
         // Everything not mounted writable above (the root, /etc) becomes read-only.
         a += ["--remount-ro", "/"]
         a += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", home]
         a += ["--chdir", SandboxConfiguration.workspacePath]
         a += ["--", SandboxConfiguration.agentPath, "--workspace", SandboxConfiguration.workspacePath]
+        if config.egressSocketSource != nil {
+            a += ["--egress-relay", SandboxConfiguration.egressSocketPath]
+        }
         return a
     }
 

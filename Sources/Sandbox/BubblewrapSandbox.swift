@@ -30,7 +30,7 @@ public final class BubblewrapSandbox: Sendable {
     ) async throws -> BubblewrapSandbox {
         try prepareState(configuration)
         let argv = launcher + BubblewrapArguments.make(configuration)
-        let process = try ProcessSpawner.spawn(
+        let process = try await ProcessSpawner.spawnFromStableThread(
             argv: argv, environment: ["PATH": "/usr/bin:/bin"], stderrPath: configuration.stateHostPath + "/sandbox.log")
         do {
             let connection = try await AgentConnection.connect(stdoutFD: process.stdoutFD, stdinFD: process.stdinFD, readyTimeout: readyTimeout)

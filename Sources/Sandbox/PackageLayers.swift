@@ -73,7 +73,8 @@ public final class PackageLayers: Sendable {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let clock = ContinuousClock()
         let started = clock.now
-        let process = try ProcessSpawner.spawn(
+        // From the stable thread: the builder runs bwrap with --die-with-parent.
+        let process = try await ProcessSpawner.spawnFromStableThread(
             argv: builderArguments(layer: work) + ["/bin/bash", "-c", Self.script],
             environment: [
                 "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive",

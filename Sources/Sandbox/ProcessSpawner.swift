@@ -1,3 +1,5 @@
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,6 +75,21 @@ enum ProcessSpawner {
             throw SpawnError(description: "posix_spawn \(executable): \(String(cString: strerror(rc)))")
         }
         return SpawnedProcess(pid: pid, stdinFD: stdinPipe[1], stdoutFD: stdoutPipe[0])
+    }
+
+    /// The thread sandboxes are started from. It lives as long as the process: bubblewrap's
+    /// `--die-with-parent` (PR_SET_PDEATHSIG) kills the sandbox when the *thread* that started it
+    /// exits, and the threads of Swift's global executor come and go (an idle one exits after a
+    /// few seconds, which used to kill sandboxes started from it).
+    private static let stableThread: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    /// `spawn`, from a thread that never exits.
+    static func spawnFromStableThread(argv: [String], environment: [String: String], stderrPath: String?) async throws -> SpawnedProcess {
+        try await stableThread.runIfActive { try spawn(argv: argv, environment: environment, stderrPath: stderrPath) }
     }
 
     /// Reaps `pid` if it has exited. Returns its wait status, or nil while it runs.

@@ -78,11 +78,18 @@ public struct SandboxConfiguration: Sendable {
     public var agentSource: String
     /// A descriptor bubblewrap keeps open while the sandbox runs (the workspace image's lock).
     public var syncFD: Int32?
+    /// The socket of the sandbox's egress proxy (`EgressProxy`) on the host; nil: no network at
+    /// all. The sandbox always has its own network namespace (loopback only); with a socket, the
+    /// socket is bind-mounted at `egressSocketPath` and the agent relays `127.0.0.1:3128` to it.
+    public var egressSocket: String?
+    /// Where bubblewrap finds the egress socket: `egressSocket`, or the launcher's staged
+    /// `/tmp/egress.sock` when it runs as another user.
+    public var egressSocketSource: String?
 
     public init(
         agentBinary: String, bubblewrap: String = "/usr/bin/bwrap", workspaceHostPath: String, stateHostPath: String,
         layers: [String] = [], limits: SandboxLimits = .forSize(.medium), uid: UInt32 = 1000, gid: UInt32 = 1000,
-        hostname: String = "sandbox"
+        hostname: String = "sandbox", egressSocket: String? = nil
     ) {
         self.agentBinary = agentBinary
         self.bubblewrap = bubblewrap
@@ -95,9 +102,13 @@ public struct SandboxConfiguration: Sendable {
         self.hostname = hostname
         self.workspaceSource = workspaceHostPath
         self.agentSource = agentBinary
+        self.egressSocket = egressSocket
+        self.egressSocketSource = egressSocket
     }
 
     /// Mount points inside the sandbox.
     public static let workspacePath = "/workspace"
     static let agentPath = "/.cma/cma-sandbox"
+    /// Where the egress proxy's socket appears inside the sandbox.
+    public static let egressSocketPath = "/run/cma/egress.sock"
 }

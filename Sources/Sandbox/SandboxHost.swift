@@ -49,13 +49,21 @@ public final class SandboxHost: Sendable {
     private let logger: Logger
     /// Distinguishes this host's cgroups from those of other servers on the machine.
     private let instance: String
+    /// The egress proxies' address check: always `EgressPolicy.isForbidden(address:)`, except in
+    /// tests that need a server on loopback.
+    let egressAddressFilter: @Sendable (EgressPolicy.Address) -> Bool
 
-    public init(configuration: Configuration, logger: Logger = Logger(label: "cma.sandbox")) {
+    public convenience init(configuration: Configuration, logger: Logger = Logger(label: "cma.sandbox")) {
+        self.init(configuration: configuration, logger: logger, egressAddressFilter: EgressPolicy.isForbidden(address:))
+    }
+
+    init(configuration: Configuration, logger: Logger, egressAddressFilter: @escaping @Sendable (EgressPolicy.Address) -> Bool) {
         self.configuration = configuration
         self.isolatesUsers = geteuid() == 0
         self.logger = logger
         self.instance = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         self.packageLayers = PackageLayers(root: configuration.root + "/layers", bubblewrap: configuration.bubblewrap, logger: logger)
+        self.egressAddressFilter = egressAddressFilter
         if isolatesUsers { Cgroups.removeEmptyGroups() }
     }
 
@@ -111,8 +119,16 @@ public final class SandboxHost: Sendable {
     }
     public func statePath(for key: String) -> String { configuration.root + "/state/" + key }
 
+    /// The egress proxy's socket of a sandbox (in its state directory, which the sandbox never sees).
+    public func egressSocketPath(for key: String) -> String { statePath(for: key) + "/egress.sock" }
+
     /// Starts the sandbox of `key` (a session's ID) around its persistent workspace.
-    public func start(key: String, slot: Int64, limits: SandboxLimits, layers: [String] = []) async throws -> RunningSandbox {
+    ///
+    /// With `egress` nil the sandbox has no network at all. Otherwise it gets an `EgressProxy`
+    /// with that policy, on a socket only the sandbox's user can connect to, reachable inside the
+    /// sandbox as `127.0.0.1:3128` (`EgressProxy.sandboxProxyURL`); the sandbox still has no
+    /// direct network. The proxy stops with the sandbox (`RunningSandbox.stop()`).
+    public func start(key: String, slot: Int64, limits: SandboxLimits, layers: [String] = [], egress: EgressPolicy? = nil) async throws -> RunningSandbox {
         var sandboxConfiguration = SandboxConfiguration(
             agentBinary: configuration.agentBinary, bubblewrap: configuration.bubblewrap, workspaceHostPath: workspacePath(for: key),
             stateHostPath: statePath(for: key), layers: layers, limits: limits)
@@ -160,11 +176,37 @@ public final class SandboxHost: Sendable {
             for file in cgroups.procsFiles { launcher += ["--cgroup-procs", file] }
             launcher += ["--rlimit", "nproc=\(limits.maxProcesses)", "--uid", String(uid), "--gid", String(uid)]
         }
+        var proxy: EgressProxy?
+        if let egress {
+            // The socket belongs to the sandbox's user (mode 0600): when running as root, bubblewrap
+            // runs as that user and reaches the socket through the launcher's staging (the state
+            // directory is private to the server); otherwise it binds the host path directly.
+            let socket = egressSocketPath(for: key)
+            var proxyLogger = logger
+            proxyLogger[metadataKey: "sandbox"] = "\(key)"
+            let uid = Self.hostUID(slot: slot)
+            do {
+                proxy = try await EgressProxy.start(
+                    socketPath: socket, policy: egress, socketOwner: isolatesUsers ? (uid, uid) : nil, logger: proxyLogger,
+                    isForbidden: egressAddressFilter)
+            } catch {
+                Cgroups.destroy(cgroups)
+                throw error
+            }
+            sandboxConfiguration.egressSocket = socket
+            if isolatesUsers {
+                launcher += ["--stage", socket + ":egress.sock"]
+                sandboxConfiguration.egressSocketSource = "/tmp/egress.sock"
+            } else {
+                sandboxConfiguration.egressSocketSource = socket
+            }
+        }
         launcher.append("--")
         do {
             let sandbox = try await BubblewrapSandbox.start(sandboxConfiguration, launcher: launcher, logger: logger)
-            return RunningSandbox(sandbox: sandbox, cgroups: cgroups)
+            return RunningSandbox(sandbox: sandbox, cgroups: cgroups, egress: proxy)
         } catch {
+            await proxy?.stop()
             Cgroups.destroy(cgroups)
             throw error
         }
@@ -194,15 +236,19 @@ public final class SandboxHost: Sendable {
 public final class RunningSandbox: Sendable {
     public let sandbox: BubblewrapSandbox
     let cgroups: CgroupSet
+    /// The sandbox's egress proxy, when it has network access.
+    public let egress: EgressProxy?
 
-    init(sandbox: BubblewrapSandbox, cgroups: CgroupSet) {
+    init(sandbox: BubblewrapSandbox, cgroups: CgroupSet, egress: EgressProxy? = nil) {
         self.sandbox = sandbox
         self.cgroups = cgroups
+        self.egress = egress
     }
 
-    /// Stops the sandbox and releases its cgroups.
+    /// Stops the sandbox and its egress proxy, and releases its cgroups.
     public func stop() async {
         await sandbox.stop()
+        await egress?.stop()
         Cgroups.destroy(cgroups)
     }
 }

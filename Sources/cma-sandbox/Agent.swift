@@ -15,6 +15,8 @@ final class Agent {
     let extras: LinuxExtras
     /// -1 when signalfd is unavailable: then children are reaped on a short poll timeout.
     let signalFD: Int32
+    /// The egress relay (`--egress-relay`), served by the same loop.
+    let relay: EgressRelay?
 
     private var jobs: [Job] = []
     private var stdinOpen = true
@@ -23,10 +25,11 @@ final class Agent {
     private var stdoutBroken = false
     private var readBuffer = [UInt8](repeating: 0, count: Agent.chunkSize)
 
-    init(workspace: Workspace, extras: LinuxExtras, signalFD: Int32) {
+    init(workspace: Workspace, extras: LinuxExtras, signalFD: Int32, relay: EgressRelay? = nil) {
         self.workspace = workspace
         self.extras = extras
         self.signalFD = signalFD
+        self.relay = relay
     }
 
     // MARK: Output
@@ -55,7 +58,9 @@ final class Agent {
     // MARK: Loop
 
     func run() -> Never {
-        send(["ev": "ready", "version": 1, "pid": .int(Int64(getpid()))])
+        var ready: JSONObject = ["ev": "ready", "version": 1, "pid": .int(Int64(getpid()))]
+        if let relay { ready["egress_port"] = .int(Int64(relay.port)) }
+        send(.object(ready))
         while true {
             if stdoutBroken {
                 Sys.diagnostic("stdout is closed; exiting")
@@ -69,6 +74,8 @@ final class Agent {
                 fds.append(pollfd(fd: job.pipeFD, events: Int16(POLLIN), revents: 0))
                 polledJobs.append(job)
             }
+            let relayStart = fds.count
+            relay?.appendPollFDs(&fds)
             let n = poll(&fds, nfds_t(fds.count), pollTimeout())
             if n < 0 {
                 if errno != EINTR {
@@ -92,6 +99,7 @@ final class Agent {
                 if fds[index].revents != 0 { readOutput(job) }
                 index += 1
             }
+            relay?.handle(fds[relayStart...])
             if stdinReady { readInput() }
             checkTimers()
             finishJobs()

@@ -1,7 +1,7 @@
 // cma-sandbox: the agent that runs inside each session's sandbox. It speaks the line-delimited
 // JSON protocol of docs/SANDBOX_PROTOCOL.md on stdin/stdout; stderr carries diagnostics only.
 //
-// Usage: cma-sandbox [--workspace /workspace]
+// Usage: cma-sandbox [--workspace /workspace] [--egress-relay SOCKET [--egress-listen 127.0.0.1:3128]]
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +11,7 @@ private let prSetChildSubreaper: Int32 = 36
 
 private func usage(_ message: String) -> Never {
     Sys.diagnostic(message)
-    Sys.diagnostic("usage: cma-sandbox [--workspace PATH]")
+    Sys.diagnostic("usage: cma-sandbox [--workspace PATH] [--egress-relay SOCKET [--egress-listen IPV4:PORT]]")
     exit(2)
 }
 
@@ -21,15 +21,26 @@ for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 {
 }
 
 var workspacePath = "/workspace"
+var egressSocket: String?
+var egressListen = "127.0.0.1:3128"
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
-    if argument == "--workspace" {
-        guard let value = arguments.popFirst() else { usage("--workspace needs a value") }
-        workspacePath = value
-    } else if argument.hasPrefix("--workspace=") {
-        workspacePath = String(argument.dropFirst("--workspace=".count))
-    } else {
-        usage("unknown argument \(argument)")
+    var name = argument
+    var inlineValue: String?
+    if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+        name = String(argument[..<equals])
+        inlineValue = String(argument[argument.index(after: equals)...])
+    }
+    func value() -> String {
+        if let inlineValue { return inlineValue }
+        guard let next = arguments.popFirst() else { usage("\(name) needs a value") }
+        return next
+    }
+    switch name {
+    case "--workspace": workspacePath = value()
+    case "--egress-relay": egressSocket = value()
+    case "--egress-listen": egressListen = value()
+    default: usage("unknown argument \(argument)")
     }
 }
 while workspacePath.count > 1 && workspacePath.hasSuffix("/") { workspacePath.removeLast() }
@@ -66,6 +77,20 @@ do {
     exit(1)
 }
 
+// Egress: the relay listens before `ready`, so no command can take its port first.
+var relay: EgressRelay?
+if let egressSocket {
+    guard let colon = egressListen.lastIndex(of: ":"), let port = UInt16(egressListen[egressListen.index(after: colon)...]) else {
+        usage("--egress-listen needs IPV4:PORT")
+    }
+    do {
+        relay = try EgressRelay(socketPath: egressSocket, host: String(egressListen[..<colon]), port: port)
+    } catch {
+        Sys.diagnostic("cannot start the egress relay: \(error.message)")
+        exit(1)
+    }
+}
+
 // Inherited descriptors (other than stdio) must not leak into commands.
 do {
     let self_fd = Sys.openAt(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -79,4 +104,4 @@ do {
 }
 
 Sys.setNonblocking(0, true)
-Agent(workspace: workspace, extras: extras, signalFD: signalFD).run()
+Agent(workspace: workspace, extras: extras, signalFD: signalFD, relay: relay).run()

@@ -348,6 +348,40 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func aRestrictedSessionReachesOnlyItsAllowedDomainsThroughTheProxy() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let curl = "curl -sS -m 30 -o /dev/null -w '%{http_code}'"
+            h.model.enqueue(
+                .response(outputs: [
+                    shellCall("env | grep -c '^HTTPS_PROXY=http://127.0.0.1:3128$'", callID: "call_n1"),
+                    shellCall("\(curl) https://example.com 2>&1; echo \" rc=$?\"", callID: "call_n2"),
+                    shellCall("\(curl) http://169.254.169.254/latest/meta-data/ 2>&1; echo \" rc=$?\"", callID: "call_n3"),
+                    shellCall("\(curl) --noproxy '*' https://pypi.org/simple/ 2>&1; echo \" rc=$?\"", callID: "call_n4"),
+                    shellCall("\(curl) https://pypi.org/simple/ 2>&1; echo \" rc=$?\"", callID: "call_n5"),
+                ]),
+                .message("ok"))
+            let environment: JSONValue = ["type": "openai_hosted", "network": ["access": "restricted", "allowed_domains": ["pypi.org"]]]
+            let (session, recorder) = try await h.createSession(input: "reach out", environment: environment)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(90))
+            #expect(try await h.session(session.id).environment.hosted?.allowedDomains == ["pypi.org"])
+            let outputs = try await h.items(session.id).compactMap { item -> String? in
+                if case .commandExecution(let c) = item { return c.output }
+                return nil
+            }
+            #expect(outputs.count == 5)
+            guard outputs.count == 5 else { return }
+            #expect(outputs[0] == "1\n")
+            // Not allowed: the proxy refuses (403), and metadata addresses always.
+            #expect(outputs[1].contains("403") && !outputs[1].contains("rc=0"), "\(outputs[1])")
+            #expect(outputs[2].hasPrefix("403") || outputs[2].contains("403"), "\(outputs[2])")
+            // Bypassing the proxy gets nowhere: the sandbox has no network of its own.
+            #expect(!outputs[3].contains("rc=0"), "\(outputs[3])")
+            if internetAvailable {
+                #expect(outputs[4].hasPrefix("200"), "\(outputs[4])")
+            }
+        }
+    }
+
     @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
         try await withRuntime { h in
             await #expect(throws: RuntimeError.self) {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Sandbox
+@testable import Sandbox
 import Testing
 
 #if canImport(Glibc)
@@ -22,7 +22,8 @@ final class SandboxFixture: Sendable {
     let host: SandboxHost
     let root: String
 
-    init() throws {
+    /// `egressAddressFilter` replaces the egress proxies' strict address check (tests only).
+    init(egressAddressFilter: (@Sendable (EgressPolicy.Address) -> Bool)? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-sandbox-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         // Private, as the server's data directory is.
@@ -31,7 +32,7 @@ final class SandboxFixture: Sendable {
         logger.logLevel = .critical
         host = SandboxHost(
             configuration: .init(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root),
-            logger: logger)
+            logger: logger, egressAddressFilter: egressAddressFilter ?? EgressPolicy.isForbidden(address:))
     }
 
     func cleanUp() {

@@ -1,0 +1,127 @@
+// Benchmarks for hosted environments (issue 3). Run with `scripts/bench` (release build).
+//
+// 1. Command overhead: `/bin/true` through a warm sandbox (request to the sandbox agent,
+//    fork/exec inside, exit status back) against running it directly on the host.
+// 2. Session create → `agent.session.environment.connected`, with a template whose package
+//    layer is already cached, through the runtime (no HTTP), against the scripted model server.
+import AgentsAPI
+import Foundation
+import Logging
+import ModelProviders
+import Runtime
+import Sandbox
+import Storage
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
+}
+
+func report(_ name: String, _ ms: [Double]) {
+    print(String(format: "%@: n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms", name, ms.count, percentile(ms, 0.5), percentile(ms, 0.9), percentile(ms, 0.99)))
+}
+
+func milliseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+}
+
+/// Runs `/bin/true` directly: posix_spawn + waitpid.
+func runDirectly() -> Duration {
+    let clock = ContinuousClock()
+    let start = clock.now
+    var pid: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+    defer { free(argv[0]) }
+    guard posix_spawn(&pid, "/bin/true", nil, nil, argv, environ) == 0 else { fatalError("spawn failed") }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return clock.now - start
+}
+
+let iterations = Int(ProcessInfo.processInfo.environment["CMA_BENCH_ITERATIONS"] ?? "") ?? 300
+var logger = Logger(label: "cma-bench")
+logger.logLevel = .warning
+let root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-bench-\(getpid())").path
+try FileManager.default.createDirectory(atPath: root + "/sandboxes/workspaces", withIntermediateDirectories: true)
+for path in [root, root + "/sandboxes", root + "/sandboxes/workspaces"] { _ = chmod(path, 0o700) }
+defer { try? FileManager.default.removeItem(atPath: root) }
+let host = SandboxHost(configuration: .locate(root: root + "/sandboxes"), logger: logger)
+try host.checkAvailable()
+print("sandboxes run as \(host.isolatesUsers ? "their own uids, with cgroups" : "the server's uid (rlimits only)")")
+
+// 1. Command overhead.
+do {
+    let running = try await host.start(key: "bench-commands", slot: 999_001, limits: .forSize(.medium))
+    let sandbox = running.sandbox
+    let env = ["PATH": "/usr/bin:/bin"]
+    for _ in 0..<20 { _ = try await sandbox.run(["/bin/true"], env: env) }
+    for _ in 0..<20 { _ = runDirectly() }
+    var inSandbox: [Double] = []
+    var direct: [Double] = []
+    let clock = ContinuousClock()
+    for _ in 0..<iterations {
+        let start = clock.now
+        let (_, result) = try await sandbox.run(["/bin/true"], env: env)
+        precondition(result.exitCode == 0)
+        inSandbox.append(milliseconds(clock.now - start))
+        direct.append(milliseconds(runDirectly()))
+    }
+    report("true in a warm sandbox", inSandbox)
+    report("true run directly", direct)
+    print(String(format: "command overhead (p50 difference): %.2f ms (target < 5 ms)", percentile(inSandbox, 0.5) - percentile(direct, 0.5)))
+    await running.stop()
+}
+
+// 2. Session create → environment connected, with a cached template.
+do {
+    let model = try await ScriptedModelServer.start()
+    let store = try SQLiteStore(path: root + "/cma.sqlite")
+    let projectID = try await store.createProject(name: "bench")
+    let client = OpenAIResponsesClient(configuration: model.clientConfiguration(), logger: logger)
+    let runtime = AgentRuntime(store: store, model: client, logger: logger, sandboxHost: host)
+    let runTask = Task { try await runtime.run() }
+    let withPackages = ProcessInfo.processInfo.environment["CMA_BENCH_PACKAGES"] != "0"
+    var templateParams = try HostedEnvironmentParams.parse(
+        JSONReader([
+            "env": ["MODE": "bench"], "files": [["type": "inline", "path": "/workspace/README.md", "data": "aGVsbG8K"]],
+            "setup_commands": [["command": "mkdir -p src"]],
+        ]), context: .template)
+    if withPackages { templateParams.packages = PackageSet(system: ["hello"]) }
+    let template = try await runtime.createTemplate(projectID: projectID, params: templateParams)
+    let request = { () throws -> SessionCreateRequest in
+        try SessionCreateRequest(json: ["agent": ["model": "gpt-test"], "environment": ["type": "openai_hosted", "environment_template_id": .string(template.id)]])
+    }
+    // The first session builds the package layer (not measured).
+    let clock = ContinuousClock()
+    var times: [Double] = []
+    let sessions = max(5, iterations / 10)
+    for i in 0...sessions {
+        let sessionID = IDGenerator.make(.session)
+        let subscription = runtime.subscribe(sessionID: sessionID)
+        let start = clock.now
+        _ = try await runtime.createSession(projectID: projectID, sessionID: sessionID, request: request())
+        for await delivery in subscription.events {
+            if case .event(let stored) = delivery, stored.type == "agent.session.environment.connected" { break }
+            if case .event(let stored) = delivery, stored.type == "agent.session.environment.failed" {
+                fatalError("environment failed: \(String(decoding: stored.json, as: UTF8.self))")
+            }
+        }
+        let elapsed = milliseconds(clock.now - start)
+        subscription.cancel()
+        if i == 0 {
+            print(String(format: "first session (builds the package layer: %@): %.0f ms", withPackages ? "hello" : "none", elapsed))
+        } else {
+            times.append(elapsed)
+        }
+        try await runtime.deleteSession(projectID: projectID, sessionID: sessionID)
+    }
+    report("session create → environment connected (cached template)", times)
+    runtime.shutdown()
+    _ = await runTask.result
+    await model.shutdown()
+}
