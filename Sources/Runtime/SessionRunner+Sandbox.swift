@@ -83,10 +83,19 @@ extension SessionRunner {
             setRuntimeValue("sandbox_slot", .int(slot))
         }
         let limits = EnvironmentSetup.limits(hosted)
+        let clock = ContinuousClock()
+        let began = clock.now
         do {
             let layers = try await EnvironmentSetup.layers(hosted, host: host)
+            let layered = clock.now
             let running = try await host.start(
                 key: sandboxKey, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(hosted, secrets: environmentSecrets))
+            let started = clock.now
+            defer {
+                logger.debug(
+                    "sandbox started",
+                    metadata: ["session": "\(sessionID)", "layers": "\(layered - began)", "start": "\(started - layered)", "setup": "\(clock.now - started)"])
+            }
             if runtimeValue("setup_done")?.boolValue != true {
                 do {
                     try await EnvironmentSetup.apply(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 
 #if canImport(Glibc)
@@ -96,8 +97,46 @@ public final class SandboxHost: Sendable {
         isolatesUsers && Self.mkfs != nil && access("/dev/loop-control", R_OK | W_OK) == 0
     }
 
-    /// Creates a sparse ext4 image of `bytes`, its root owned by `uid`.
-    private func createImage(at path: String, bytes: Int64, uid: UInt32) async throws {
+    /// Formatted spare images per size, so that a new workspace does not wait for mkfs.
+    static let sparesPerSize = 2
+    private let refilling = Mutex<Set<Int64>>([])
+
+    private func sparePrefix(_ bytes: Int64) -> String { configuration.root + "/workspaces/.spare-\(bytes)-" }
+
+    /// Moves a spare image of `bytes` to `path`; false when there is none.
+    private func takeSpareImage(bytes: Int64, to path: String) -> Bool {
+        let directory = configuration.root + "/workspaces"
+        let prefix = ".spare-\(bytes)-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) && name.hasSuffix(".img") {
+            if rename(directory + "/" + name, path) == 0 { return true }
+        }
+        return false
+    }
+
+    /// Tops up the spare images of `bytes` in the background.
+    public func refillSpareImages(bytes: Int64) {
+        guard usesWorkspaceImages, refilling.withLock({ $0.insert(bytes).inserted }) else { return }
+        Task {
+            defer { _ = refilling.withLock { $0.remove(bytes) } }
+            let directory = configuration.root + "/workspaces"
+            let prefix = ".spare-\(bytes)-"
+            var count = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix(prefix) && $0.hasSuffix(".img") }.count
+            while count < Self.sparesPerSize {
+                let path = sparePrefix(bytes) + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".img"
+                do {
+                    try await createImage(at: path, bytes: bytes, uid: nil)
+                } catch {
+                    logger.warning("could not prepare a spare workspace image", metadata: ["error": "\(error)"])
+                    return
+                }
+                count += 1
+            }
+        }
+    }
+
+    /// Creates a sparse ext4 image of `bytes`, its root owned by `uid` (by root for a spare;
+    /// `cma-launch` gives it to the sandbox's uid on first use).
+    private func createImage(at path: String, bytes: Int64, uid: UInt32?) async throws {
         guard let mkfs = Self.mkfs else { throw SandboxError(code: "io", message: "mkfs.ext4 is not available") }
         let temporary = path + ".new"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -106,7 +145,7 @@ public final class SandboxHost: Sendable {
         close(fd)
         guard sized else { throw SandboxError(code: "io", message: "cannot size the workspace image") }
         let process = try ProcessSpawner.spawn(
-            argv: [mkfs, "-q", "-F", "-m", "0", "-E", "root_owner=\(uid):\(uid),lazy_itable_init=1,lazy_journal_init=1", temporary],
+            argv: [mkfs, "-q", "-F", "-m", "0", "-E", "root_owner=\(uid ?? 0):\(uid ?? 0),lazy_itable_init=1,lazy_journal_init=1", temporary],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], stderrPath: nil)
         close(process.stdinFD)
         close(process.stdoutFD)
@@ -149,7 +188,10 @@ public final class SandboxHost: Sendable {
                 && (try? FileManager.default.contentsOfDirectory(atPath: workspacePath(for: key)).isEmpty) == false
             if usesWorkspaceImages && !legacyDirectory {
                 if access(image, F_OK) != 0 {
-                    try await createImage(at: image, bytes: limits.diskBytes, uid: uid)
+                    if !takeSpareImage(bytes: limits.diskBytes, to: image) {
+                        try await createImage(at: image, bytes: limits.diskBytes, uid: uid)
+                    }
+                    refillSpareImages(bytes: limits.diskBytes)
                 }
                 launcher += ["--stage-image", image + ":workspace:20"]
                 sandboxConfiguration.syncFD = 20

@@ -45,7 +45,7 @@ func runDirectly() -> Duration {
 
 let iterations = Int(ProcessInfo.processInfo.environment["CMA_BENCH_ITERATIONS"] ?? "") ?? 300
 var logger = Logger(label: "cma-bench")
-logger.logLevel = .warning
+logger.logLevel = ProcessInfo.processInfo.environment["CMA_BENCH_DEBUG"] == nil ? .warning : .debug
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-bench-\(getpid())").path
 try FileManager.default.createDirectory(atPath: root + "/sandboxes/workspaces", withIntermediateDirectories: true)
 for path in [root, root + "/sandboxes", root + "/sandboxes/workspaces"] { _ = chmod(path, 0o700) }

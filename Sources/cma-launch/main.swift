@@ -37,7 +37,7 @@ typealias Ioctl = @convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int3
 /// descriptor on it, to be closed after mounting.
 func attachLoopDevice(imageFD: Int32) -> (path: String, fd: Int32) {
     guard let ioctl = symbol("ioctl", as: Ioctl.self) else { fail("ioctl is not available") }
-    let LOOP_CTL_GET_FREE: UInt = 0x4C82, LOOP_SET_FD: UInt = 0x4C00, LOOP_SET_STATUS64: UInt = 0x4C04
+    let LOOP_CTL_GET_FREE: UInt = 0x4C82, LOOP_SET_FD: UInt = 0x4C00, LOOP_SET_STATUS64: UInt = 0x4C04, LOOP_CONFIGURE: UInt = 0x4C0A
     let control = open("/dev/loop-control", O_RDWR | O_CLOEXEC)
     guard control >= 0 else { fail("cannot open /dev/loop-control: \(String(cString: strerror(errno)))") }
     defer { close(control) }
@@ -47,9 +47,21 @@ func attachLoopDevice(imageFD: Int32) -> (path: String, fd: Int32) {
         let path = "/dev/loop\(number)"
         let device = open(path, O_RDWR | O_CLOEXEC)
         guard device >= 0 else { fail("cannot open \(path): \(String(cString: strerror(errno)))") }
+        // LOOP_CONFIGURE (Linux 5.8+) attaches and sets the flags in one step, without the
+        // slow LOOP_SET_STATUS64 (which freezes the device). struct loop_config: fd, block_size,
+        // loop_info64 (lo_flags at offset 52 within it), reserved.
+        var config = [UInt8](repeating: 0, count: 304)
+        withUnsafeBytes(of: UInt32(bitPattern: imageFD).littleEndian) { config.replaceSubrange(0..<4, with: $0) }
+        config[8 + 52] = 4  // LO_FLAGS_AUTOCLEAR
+        let configured = config.withUnsafeMutableBytes { ioctl(device, LOOP_CONFIGURE, $0.baseAddress) }
+        if configured == 0 { return (path, device) }
+        if errno == EBUSY {
+            close(device)
+            continue  // taken by someone else meanwhile
+        }
         if ioctl(device, LOOP_SET_FD, UnsafeMutableRawPointer(bitPattern: Int(imageFD))) != 0 {
             close(device)
-            if errno == EBUSY { continue }  // taken by someone else meanwhile
+            if errno == EBUSY { continue }
             fail("LOOP_SET_FD: \(String(cString: strerror(errno)))")
         }
         // struct loop_info64 (232 bytes); lo_flags at offset 52: LO_FLAGS_AUTOCLEAR.
@@ -215,6 +227,11 @@ if !stages.isEmpty || !images.isEmpty {
         }
         close(device.fd)
         _ = rmdir(target + "/lost+found")
+        // A pre-made (spare) image's root belongs to root until its first use.
+        var root = stat()
+        if let uid, let gid, lstat(target, &root) == 0, root.st_uid != uid || root.st_gid != gid {
+            guard lchown(target, uid, gid) == 0, chmod(target, 0o755) == 0 else { fail("chown of the workspace root: \(String(cString: strerror(errno)))") }
+        }
     }
 }
 
