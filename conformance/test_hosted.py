@@ -108,3 +108,34 @@ def test_artifacts_download_through_the_sdk_helpers(client, scripted, tmp_path):
     deleted = client.beta.agents.sessions.artifacts.delete(artifact.id, session_id=result.session_id)
     assert deleted.deleted is True and deleted.object == "agent.session.artifact.deleted"
     assert len(list(client.beta.agents.sessions.artifacts.list(result.session_id))) == 1
+
+
+def test_hosted_session_applies_a_patch_through_the_sdk(client, scripted):
+    tok = token()
+    patch = "*** Begin Patch\n*** Add File: notes/plan.md\n+# Plan\n+step one\n*** End Patch"
+    update = "*** Begin Patch\n*** Update File: notes/plan.md\n@@\n # Plan\n-step one\n+step one, done\n*** End Patch"
+    scripted.add(
+        {
+            "type": "response",
+            "match": {"contains": tok},
+            "outputs": [
+                {"type": "function_call", "name": "apply_patch", "arguments": json.dumps({"input": patch}), "call_id": f"call_p1_{tok}"},
+                {"type": "function_call", "name": "apply_patch", "arguments": json.dumps({"input": update}), "call_id": f"call_p2_{tok}"},
+                shell("cat notes/plan.md", f"call_cat_{tok}"),
+            ],
+        },
+        {"type": "response", "match": {"contains": tok}, "outputs": [{"type": "message", "text": "Patched."}]},
+    )
+    stream = client.beta.agents.sessions.create(
+        agent={"model": MODEL}, environment={"type": "openai_hosted"}, input=f"{tok} patch it", stream=True
+    )
+    events = list(stream)
+    assert events[-1].type == "agent.session.idle"
+    done = [e.item for e in events if e.type == "agent.session.turn.item.done" and e.item.type == "command_execution"]
+    assert [d.status for d in done] == ["completed", "completed", "completed"]
+    assert done[0].command.startswith("apply_patch <<'PATCH'") and "A notes/plan.md" in done[0].output
+    assert "M notes/plan.md" in done[1].output
+    assert done[2].output == "# Plan\nstep one, done\n"
+    items = list(client.beta.agents.sessions.items.list(events[0].session.id, order="asc"))
+    assert [i.type for i in items] == ["message", "command_execution", "command_execution", "command_execution", "message"]
+    assert items[3].output == "# Plan\nstep one, done\n"
