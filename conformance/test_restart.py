@@ -183,3 +183,34 @@ def test_idempotency_key_survives_restart(cma_factory):
     assert len(list(client.beta.agents.sessions.turns.list(session.id))) == 2
     with pytest.raises(openai.BadRequestError):
         client.beta.agents.sessions.events.create(session.id, events=[user_message("other")], idempotency_key="k-" + tok)
+
+
+@pytest.mark.skipif(__import__("shutil").which("bwrap") is None, reason="needs bubblewrap")
+def test_hosted_workspace_survives_a_sigkill(cma_factory, scripted):
+    import json
+
+    def shell(command: str, call_id: str) -> dict:
+        return {"type": "function_call", "name": "shell_command", "arguments": json.dumps({"command": command}), "call_id": call_id}
+
+    server = cma_factory()
+    client = server.client()
+    tok = token()
+    scripted.add(
+        {"type": "response", "match": {"contains": f"{tok} one"}, "outputs": [shell("echo before-crash > state.txt", f"call_a_{tok}")]},
+        {"type": "response", "match": {"contains": f"{tok} one"}, "outputs": [{"type": "message", "text": "saved"}]},
+        {"type": "response", "match": {"contains": f"{tok} two"}, "outputs": [shell("cat state.txt", f"call_b_{tok}")]},
+        {"type": "response", "match": {"contains": f"{tok} two"}, "outputs": [{"type": "message", "text": "read"}]},
+    )
+    with client.beta.agents.sessions.stream(
+        client.beta.agents.sessions.create(agent={"model": MODEL}, environment={"type": "openai_hosted"}).id, input=f"{tok} one"
+    ) as stream:
+        first = stream.get_final_result()
+    assert first.output_text == "saved"
+
+    assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+    server.start()
+    client = server.client()
+    with client.beta.agents.sessions.stream(first.session_id, input=f"{tok} two") as stream:
+        assert stream.get_final_result().output_text == "read"
+    outputs = [i.output for i in client.beta.agents.sessions.items.list(first.session_id, order="asc") if i.type == "command_execution"]
+    assert outputs == ["", "before-crash\n"]
