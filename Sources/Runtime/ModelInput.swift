@@ -52,9 +52,16 @@ enum ModelInput {
             if output == nil || c.status == .inProgress {
                 output = interruptedCommandOutput
             }
-            return [replayable(call), ["type": "function_call_output", "call_id": call["call_id"] ?? .null, "output": .string(output ?? "")]]
+            return [replayable(call), callOutput(for: call, output: output ?? "")]
         }
         return modelItem(for: record).map { [$0] } ?? []
+    }
+
+    /// The output item answering a call: `custom_tool_call_output` for a custom (freeform) tool
+    /// call, `function_call_output` otherwise.
+    static func callOutput(for call: JSONValue, output: String) -> JSONValue {
+        let type = call["type"]?.stringValue == "custom_tool_call" ? "custom_tool_call_output" : "function_call_output"
+        return ["type": .string(type), "call_id": call["call_id"] ?? .null, "output": .string(output)]
     }
 
     static let interruptedCommandOutput =
@@ -105,7 +112,7 @@ enum ModelInput {
     }
 
     static func tools(for config: AgentConfig, hosted: Bool = false) -> [JSONValue] {
-        (hosted ? [ShellTool.definition, ApplyPatch.definition] : [])
+        (hosted ? [ShellTool.definition, ApplyPatch.definition(forModel: config.model)] : [])
             + config.functionTools.map { f in
             ["type": "function", "name": .string(f.name), "description": .string(f.description), "parameters": .object(f.parameters), "strict": false]
         }

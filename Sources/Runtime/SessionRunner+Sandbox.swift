@@ -233,7 +233,7 @@ extension SessionRunner {
         change.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(output)]))
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
         change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        history.append(["type": "function_call_output", "call_id": .string(call.callID), "output": .string(output)])
+        history.append(ModelInput.callOutput(for: call.raw, output: output))
     }
 
     private func runBuiltin(_ call: BuiltinCall, turnID: String) async -> Bool {
@@ -325,7 +325,7 @@ extension SessionRunner {
         removeBuiltin(call)
         done.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(modelText)]))
         done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        history.append(["type": "function_call_output", "call_id": .string(call.callID), "output": .string(modelText)])
+        history.append(ModelInput.callOutput(for: call.raw, output: modelText))
         guard await commitInLoop(done) else { return false }
         return !cancelled
     }
@@ -380,7 +380,7 @@ extension SessionRunner {
         done.events.append(SessionEvent(.commandOutputDelta(
             PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0), delta: output)))
         done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        history.append(["type": "function_call_output", "call_id": .string(call.callID), "output": .string(output)])
+        history.append(ModelInput.callOutput(for: call.raw, output: output))
         return await commitInLoop(done)
     }
 

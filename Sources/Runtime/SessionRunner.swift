@@ -626,7 +626,7 @@ actor SessionRunner {
         var texts: [Int: String] = [:]
         var announced: Bool
 
-        enum Kind { case message, reasoning, functionCall, other }
+        enum Kind { case message, reasoning, functionCall, customToolCall, other }
     }
 
     /// A completed assistant message whose `item.done` waits until we know whether the response
@@ -744,6 +744,20 @@ actor SessionRunner {
                         // Messages before a tool call in the same response are commentary.
                         releaseHeld(&held, finalAnswer: false, into: &change)
                         recordFunctionCall(raw, streaming: s, turnID: turnID, into: &change)
+                    case .customToolCall:
+                        // The freeform apply_patch offered to Codex-family models.
+                        if raw["name"]?.stringValue == ApplyPatch.name, record.session.environment.hosted != nil, var a = active {
+                            calledTools = true
+                            releaseHeld(&held, finalAnswer: false, into: &change)
+                            a.builtins.append(
+                                BuiltinCall(
+                                    itemID: s.itemID, outputIndex: s.outputIndex, callID: raw["call_id"]?.stringValue ?? IDGenerator.make(.call),
+                                    name: ApplyPatch.name, arguments: ["input": raw["input"] ?? ""], raw: raw))
+                            active = a
+                            history.append(ModelInput.replayable(raw))
+                        } else {
+                            logger.warning("ignored a call of an unknown custom tool", metadata: ["session": "\(sessionID)", "tool": "\(raw["name"]?.stringValue ?? "")"])
+                        }
                     case .other:
                         break
                     }
@@ -979,6 +993,7 @@ actor SessionRunner {
         case "message": return .message
         case "reasoning": return .reasoning
         case "function_call": return .functionCall
+        case "custom_tool_call": return .customToolCall
         default: return .other
         }
     }

@@ -132,6 +132,21 @@ struct ResponseEventBuilder {
             let done = item(status: "completed", arguments: arguments)
             emit("response.output_item.done", ["output_index": outputIndex, "item": done])
             doneItems.append(done)
+
+        case .customToolCall(let name, let input, let callID):
+            let id = JSONValue.string(randomID("ctc_"))
+            let call = JSONValue.string(callID ?? randomID("call_"))
+            func item(status: String, input: String) -> JSONValue {
+                ["id": id, "type": "custom_tool_call", "status": .string(status), "input": .string(input), "call_id": call, "name": .string(name)]
+            }
+            emit("response.output_item.added", ["output_index": outputIndex, "item": item(status: "in_progress", input: "")])
+            for delta in chunks(input) {
+                emit("response.custom_tool_call_input.delta", ["item_id": id, "output_index": outputIndex, "delta": .string(delta)])
+            }
+            emit("response.custom_tool_call_input.done", ["item_id": id, "output_index": outputIndex, "input": .string(input)])
+            let done = item(status: "completed", input: input)
+            emit("response.output_item.done", ["output_index": outputIndex, "item": done])
+            doneItems.append(done)
         }
     }
 
@@ -209,6 +224,7 @@ enum UsageEstimator {
             switch output {
             case .message(let text, _): visible += text.utf8.count
             case .functionCall(let name, let arguments, _): visible += name.utf8.count + arguments.utf8.count
+            case .customToolCall(let name, let input, _): visible += name.utf8.count + input.utf8.count
             case .reasoning(let summary, _): reasoning += summary.reduce(0) { $0 + $1.utf8.count }
             }
         }

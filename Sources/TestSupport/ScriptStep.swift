@@ -91,6 +91,8 @@ public enum ScriptOutput: Sendable, Equatable {
     case reasoning(summary: [String], encryptedContent: String? = nil)
     /// A function tool call; a `call_…` ID is generated when `callID` is nil.
     case functionCall(name: String, arguments: String, callID: String? = nil)
+    /// A custom (freeform) tool call whose input is plain text.
+    case customToolCall(name: String, input: String, callID: String? = nil)
 }
 
 /// How a scripted response is delivered.
@@ -271,6 +273,11 @@ extension ScriptOutput {
             o["name"] = .string(name)
             o["arguments"] = .string(arguments)
             if let callID { o["call_id"] = .string(callID) }
+        case .customToolCall(let name, let input, let callID):
+            o["type"] = "custom_tool_call"
+            o["name"] = .string(name)
+            o["input"] = .string(input)
+            if let callID { o["call_id"] = .string(callID) }
         }
         return .object(o)
     }
@@ -292,8 +299,12 @@ extension ScriptOutput {
             }
             self = .functionCall(
                 name: try o.requireString("name", in: "function_call"), arguments: arguments, callID: o["call_id"]?.stringValue)
+        case "custom_tool_call":
+            self = .customToolCall(
+                name: try o.requireString("name", in: "custom_tool_call"), input: try o.requireString("input", in: "custom_tool_call"),
+                callID: o["call_id"]?.stringValue)
         case let other:
-            throw ScriptFormatError("unknown output type \"\(other)\" (expected message, reasoning or function_call)")
+            throw ScriptFormatError("unknown output type \"\(other)\" (expected message, reasoning, function_call or custom_tool_call)")
         }
     }
 }

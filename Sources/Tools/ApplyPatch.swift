@@ -22,6 +22,44 @@ public import AgentsAPI
 public enum ApplyPatch {
     public static let name = "apply_patch"
 
+    /// The variant for `model`: the freeform (custom) tool for Codex-family models, which are
+    /// trained on it; the function variant for every other model.
+    public static func definition(forModel model: String) -> JSONValue {
+        model.lowercased().contains("codex") ? customDefinition : definition
+    }
+
+    /// The freeform variant: the call's input is the patch itself, constrained by a grammar.
+    public static let customDefinition: JSONValue = [
+        "type": "custom",
+        "name": .string(name),
+        "description": """
+            Edits files with a patch in the apply_patch format: '*** Begin Patch', then file sections             ('*** Add File: <path>' with '+' lines; '*** Delete File: <path>'; '*** Update File: <path>',             optionally '*** Move to: <path>', and '@@' hunks of context ' ', removed '-' and added '+' lines),             then '*** End Patch'. Paths are relative to /workspace.
+            """,
+        "format": ["type": "grammar", "syntax": "lark", "definition": .string(larkGrammar)],
+    ]
+
+    /// The patch format as a Lark grammar (what the model's output is constrained to).
+    static let larkGrammar = #"""
+        start: begin_patch file_op+ end_patch
+        begin_patch: "*** Begin Patch" LF
+        end_patch: "*** End Patch" LF?
+
+        file_op: add_file | delete_file | update_file
+        add_file: "*** Add File: " path LF added_line+
+        delete_file: "*** Delete File: " path LF
+        update_file: "*** Update File: " path LF move_to? hunk_body?
+
+        path: /(.+)/
+        added_line: "+" /(.*)/ LF
+        move_to: "*** Move to: " path LF
+        hunk_body: (hunk_header | hunk_line)+ end_of_file?
+        hunk_header: ("@@" | "@@ " /(.+)/) LF
+        hunk_line: ("+" | "-" | " ") /(.*)/ LF
+        end_of_file: "*** End of File" LF
+
+        %import common.LF
+        """#
+
     /// The function variant of the tool (one `input` string), which every model can call.
     public static let definition: JSONValue = [
         "type": "function",

@@ -382,6 +382,42 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func codexModelsGetTheFreeformApplyPatch() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let patch = "*** Begin Patch\n*** Add File: src/hello.txt\n+hello from a custom call\n*** End Patch\n"
+            h.model.enqueue(
+                .response(outputs: [.customToolCall(name: "apply_patch", input: patch, callID: "call_custom1"), shellCall("cat src/hello.txt", callID: "call_cat")]),
+                .message("patched"))
+            let (session, recorder) = try await h.createSession(input: "patch", agent: ["model": "gpt-5.1-codex"], environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let requests = h.model.requests()
+            #expect(requests.count == 2)
+            let tools = requests.first?.body["tools"]?.arrayValue ?? []
+            let applyPatch = tools.first { $0["name"]?.stringValue == "apply_patch" }
+            #expect(applyPatch?["type"]?.stringValue == "custom")
+            #expect(applyPatch?["format"]?["syntax"]?.stringValue == "lark")
+            // The call goes back as a custom call with a custom output.
+            let input = requests.last?.body["input"]?.arrayValue ?? []
+            #expect(input.contains { $0["type"]?.stringValue == "custom_tool_call" && $0["call_id"]?.stringValue == "call_custom1" && $0["input"]?.stringValue == patch })
+            let output = input.first { $0["type"]?.stringValue == "custom_tool_call_output" && $0["call_id"]?.stringValue == "call_custom1" }
+            #expect(output?["output"]?.stringValue?.contains("A src/hello.txt") == true)
+            #expect(!input.contains { $0["type"]?.stringValue == "function_call_output" && $0["call_id"]?.stringValue == "call_custom1" })
+            let commands = try await h.items(session.id).compactMap { item -> CommandExecutionItem? in
+                if case .commandExecution(let c) = item { return c }
+                return nil
+            }
+            #expect(commands.map(\.status) == [.completed, .completed])
+            #expect(commands.last?.output == "hello from a custom call\n")
+
+            // Other models get the function variant.
+            h.model.enqueue(.message("hi"))
+            let (_, other) = try await h.createSession(input: "hi", environment: Self.hosted)
+            try await other.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let otherTools = h.model.requests().last?.body["tools"]?.arrayValue ?? []
+            #expect(otherTools.first { $0["name"]?.stringValue == "apply_patch" }?["type"]?.stringValue == "function")
+        }
+    }
+
     @Test func aServerWithoutSandboxesRefusesHostedSessions() async throws {
         try await withRuntime { h in
             await #expect(throws: RuntimeError.self) {
