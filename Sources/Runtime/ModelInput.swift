@@ -38,10 +38,18 @@ enum ModelInput {
     }
 
     /// The environment description Codex gives its model as the first input item.
-    static let environmentContext: JSONValue = [
-        "type": "message", "role": "user",
-        "content": [["type": "input_text", "text": "<environment_context>\n  <cwd>/workspace</cwd>\n  <shell>bash</shell>\n  <network_access>disabled</network_access>\n</environment_context>"]],
-    ]
+    static func environmentContext(networkAccess: NetworkAccess) -> JSONValue {
+        [
+            "type": "message", "role": "user",
+            "content": [
+                [
+                    "type": "input_text",
+                    "text": .string(
+                        "<environment_context>\n  <cwd>/workspace</cwd>\n  <shell>bash</shell>\n  <network_access>\(networkAccess.rawValue)</network_access>\n</environment_context>"),
+                ]
+            ],
+        ]
+    }
 
     /// The Responses input items for a stored item (none, one, or — for a command — the call and
     /// its output).
@@ -125,7 +133,9 @@ enum ModelInput {
         return m.hasPrefix("gpt-5") || m.hasPrefix("o1") || m.hasPrefix("o3") || m.hasPrefix("o4") || m.contains("codex")
     }
 
-    static func request(sessionID: String, config: AgentConfig, ttl: PromptCacheTTL?, history: [JSONValue], hosted: Bool = false) -> ModelRequest {
+    static func request(
+        sessionID: String, config: AgentConfig, ttl: PromptCacheTTL?, history: [JSONValue], hosted: Bool = false, networkAccess: NetworkAccess = .disabled
+    ) -> ModelRequest {
         var reasoning: JSONValue?
         var include: [String] = []
         if config.reasoning.effort != nil || config.reasoning.summary != nil || isReasoningModel(config.model) {
@@ -150,7 +160,7 @@ enum ModelInput {
         return ModelRequest(
             model: config.model,
             instructions: instructions(for: config, hosted: hosted),
-            input: hosted ? [environmentContext] + history : history,
+            input: hosted ? [environmentContext(networkAccess: networkAccess)] + history : history,
             tools: tools(for: config, hosted: hosted),
             toolChoice: "auto",
             parallelToolCalls: false,

@@ -641,7 +641,7 @@ actor SessionRunner {
     private func callModel(turnID: String) async -> ModelOutcome {
         let request = ModelInput.request(
             sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
-            hosted: record.session.environment.hosted != nil)
+            hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled)
         var items: [Int: StreamingItem] = [:]
         var held: [HeldMessage] = []
         var calledTools = false

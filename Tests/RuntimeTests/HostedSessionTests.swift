@@ -364,6 +364,9 @@ struct HostedSessionTests {
             let (session, recorder) = try await h.createSession(input: "reach out", environment: environment)
             try await recorder.wait(for: "agent.session.idle", timeout: .seconds(90))
             #expect(try await h.session(session.id).environment.hosted?.allowedDomains == ["pypi.org"])
+            // The model is told it has (restricted) network access.
+            let context = h.model.requests().first?.body["input"]?.arrayValue?.first?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+            #expect(context.contains("<network_access>restricted</network_access>"), "\(context)")
             let outputs = try await h.items(session.id).compactMap { item -> String? in
                 if case .commandExecution(let c) = item { return c.output }
                 return nil
