@@ -1,0 +1,88 @@
+import AgentsAPI
+import Foundation
+import ModelProviders
+import Runtime
+import Storage
+import TestSupport
+import Testing
+
+/// Requests are built so that the provider's prompt cache hits on everything but the newest items:
+/// within a session, each request's `input` is a byte-for-byte prefix of the next one's.
+@Suite("Prompt-cache-stable requests")
+struct PromptCacheTests {
+    /// The serialized `input` of each recorded request, exactly as sent.
+    static func inputs(_ requests: [RecordedRequest]) -> [[UInt8]] {
+        requests.map { request -> [UInt8] in
+            // The raw body is what went over the wire; `input` is re-encoded by our writer, which
+            // keeps key order, so equal bytes here mean equal bytes there.
+            JSONWriter.bytes(request.body["input"] ?? .null)
+        }
+    }
+
+    static func expectEachInputIsAPrefixOfTheNext(_ inputs: [[UInt8]], sourceLocation: SourceLocation = #_sourceLocation) {
+        for (i, pair) in zip(inputs, inputs.dropFirst()).enumerated() {
+            // "[a,b" must start "[a,b,c…": compare without the closing bracket.
+            let previous = pair.0.dropLast()
+            let isPrefix = pair.1.count > pair.0.count && pair.1.starts(with: previous) && pair.1[previous.count] == UInt8(ascii: ",")
+            #expect(isPrefix, "request \(i + 1)'s input is not a prefix of request \(i + 2)'s", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func aFiftyStepSessionOnlyAppendsToItsInput() async throws {
+        try await withRuntime { h in
+            let weather: JSONValue = [
+                "type": "function", "name": "get_weather", "description": "Weather",
+                "parameters": ["type": "object", "properties": ["city": ["type": "string"]]],
+            ]
+            // 49 steps that call a tool the agent does not have (the runtime answers with an
+            // error and calls the model again), with reasoning carried along, then an answer.
+            for i in 0..<49 {
+                h.model.enqueue(
+                    .response(outputs: [
+                        .reasoning(summary: ["step \(i)"], encryptedContent: "enc-\(i)"),
+                        .message(text: "Working on step \(i)."),
+                        .functionCall(name: "lookup_\(i % 3)", arguments: #"{"n":\#(i)}"#, callID: "call_\(i)"),
+                    ]))
+            }
+            h.model.enqueue(.message("All fifty steps done."))
+            let (session, recorder) = try await h.createSession(input: "Go", tools: [weather])
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(60))
+            let requests = h.model.requests()
+            #expect(requests.count == 50)
+            Self.expectEachInputIsAPrefixOfTheNext(Self.inputs(requests))
+            // Same instructions, tools and cache key on every step.
+            #expect(Set(requests.map { JSONWriter.string($0.body["instructions"] ?? .null) }).count == 1)
+            #expect(Set(requests.map { JSONWriter.string($0.body["tools"] ?? .null) }).count == 1)
+            #expect(Set(requests.compactMap(\.promptCacheKey)) == [session.id])
+
+            // A second turn continues the same prefix.
+            h.model.enqueue(.message("Again."))
+            try await h.message(session.id, "One more")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(20))
+            Self.expectEachInputIsAPrefixOfTheNext(Self.inputs(Array(h.model.requests().suffix(2))))
+        }
+    }
+
+    @Test func theRequestRebuiltAfterARestartIsTheSameBytes() async throws {
+        let model = try await ScriptedModelServer.start()
+        let directory = try RuntimeHarness.makeDirectory()
+        var harness = try await RuntimeHarness.start(model: model, directory: directory)
+        for i in 0..<3 {
+            model.enqueue(.response(outputs: [.reasoning(summary: ["r\(i)"], encryptedContent: "e\(i)"), .functionCall(name: "missing", arguments: "{}", callID: "c\(i)")]))
+        }
+        model.enqueue(.message("first done"))
+        let (session, recorder) = try await harness.createSession(input: "Start")
+        try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+        await harness.stop()
+
+        // A new runtime on the same database rebuilds the history from storage.
+        harness = try await RuntimeHarness.start(model: model, directory: directory)
+        model.enqueue(.message("second done"))
+        try await harness.message(session.id, "Continue")
+        try await poll(timeout: .seconds(20), "the second turn") { model.requests().count == 5 }
+        let inputs = Self.inputs(model.requests())
+        Self.expectEachInputIsAPrefixOfTheNext(Array(inputs.suffix(2)))
+        await harness.stop()
+        await model.shutdown()
+    }
+}
