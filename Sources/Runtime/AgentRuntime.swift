@@ -25,12 +25,17 @@ public final class AgentRuntime: Service {
     public let sandboxHost: SandboxHost?
     /// How long an unused session sandbox keeps running before it is suspended (nil: never).
     public let sandboxIdleTimeout: Duration?
+    /// Context windows and compaction thresholds of the models sessions use.
+    public let modelCatalog: ModelCatalog
+    /// Models not in the catalog that were already reported in the log.
+    private let reportedUnknownModels = Mutex<Set<String>>([])
 
     public init(
         store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
-        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600)
+        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn
     ) {
         self.sandboxIdleTimeout = sandboxIdleTimeout
+        self.modelCatalog = modelCatalog
         self.store = store
         self.model = model
         self.logger = logger
@@ -157,6 +162,11 @@ public final class AgentRuntime: Service {
             name = nil
         }
         request.agent?.apply(to: &config)
+        if !modelCatalog.limits(for: config.model).known, reportedUnknownModels.withLock({ $0.insert(config.model).inserted }) {
+            logger.notice(
+                "model not in the catalog: assuming a \(ModelCatalog.fallbackContextWindow)-token context window (describe it with --model-catalog)",
+                metadata: ["model": "\(config.model)"])
+        }
         if JSONWriter.bytes(.array(config.tools.map(\.json))).count > RequestLimits.maxToolsBytes {
             throw RuntimeError.invalid(ValidationError("The resolved tool list must fit in \(RequestLimits.maxToolsBytes) bytes of compact JSON.", param: "agent.tools"))
         }

@@ -50,6 +50,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds an unused session sandbox keeps running before it is suspended; 0 never suspends (env CMA_SANDBOX_IDLE_TIMEOUT; default 600).")
     var sandboxIdleTimeout: Int?
 
+    @Option(help: "A JSON file describing models the built-in catalog does not know: {\"models\": {\"NAME\": {\"context_window\": N}}} (env CMA_MODEL_CATALOG).")
+    var modelCatalog: String?
+
     @OptionGroup var data: DataDirOption
 
     func run() async throws {
@@ -69,6 +72,15 @@ struct Serve: AsyncParsableCommand {
         guard let idleSeconds = sandboxIdleTimeout ?? (env["CMA_SANDBOX_IDLE_TIMEOUT"].map { Int($0) } ?? 600), idleSeconds >= 0 else {
             throw ValidationError("CMA_SANDBOX_IDLE_TIMEOUT must be a number of seconds.")
         }
+        var catalog = ModelCatalog.builtIn
+        if let file = modelCatalog ?? env["CMA_MODEL_CATALOG"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("Cannot read the model catalog \(file).") }
+            do {
+                catalog = try catalog.adding(json: text)
+            } catch {
+                throw ValidationError("The model catalog \(file) is invalid: \(error)")
+            }
+        }
         // Everything the server creates is private to it unless opened up on purpose.
         umask(0o077)
         let store = try data.openStore()
@@ -79,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         let model = OpenAIResponsesClient.dedicated(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
         let runtime = AgentRuntime(
             store: store, model: model, logger: Logger(label: "cma.runtime"), sandboxHost: sandboxHost,
-            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds))
+            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds), modelCatalog: catalog)
         let dataDir = data.resolved
         let app = buildApplication(
             runtime: runtime, configuration: ServerConfiguration(host: host, port: port), logger: logger,
