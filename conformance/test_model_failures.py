@@ -122,17 +122,24 @@ def test_rate_limit_is_retried(client, scripted):
     assert len([b for b in scripted.bodies_for(session.id) if tok in str(b.get("input"))]) == 2
 
 
-def test_context_length_error_fails_the_turn(client, scripted):
+def test_context_length_error_compacts_once_then_fails_the_turn(client, scripted):
     session = create_idle_session(client)
     tok = token()
-    scripted.add(
-        {
-            "type": "http_error",
-            "status": 400,
-            "match": {"contains": tok},
-            "body": {"error": {"message": "too long", "type": "invalid_request_error", "param": None, "code": "context_length_exceeded"}},
-        }
-    )
+    overflow = {
+        "type": "http_error",
+        "status": 400,
+        "match": {"contains": tok},
+        "body": {"error": {"message": "too long", "type": "invalid_request_error", "param": None, "code": "context_length_exceeded"}},
+    }
+    summary = {"type": "response", "match": {"contains": "Write a hand-off summary"}, "outputs": [{"type": "message", "text": f"SUMMARY {tok}"}]}
+    # The overflow is answered by a compaction and one retry; a second overflow fails the turn.
+    scripted.add(overflow, summary, overflow)
     events = _run_turn(client, session.id, f"{tok} hello")
     _assert_failed(events, "context_length_exceeded")
-    assert len([b for b in scripted.bodies_for(session.id) if tok in str(b.get("input"))]) == 1
+    bodies = [b for b in scripted.bodies_for(session.id) if tok in str(b.get("input"))]
+    assert len(bodies) == 3
+    assert "Write a hand-off summary" in str(bodies[1]["input"][-1]) and bodies[1]["tool_choice"] == "none"
+    assert f"SUMMARY {tok}" in str(bodies[2]["input"])
+    items = list(client.beta.agents.sessions.items.list(session.id, order="asc"))
+    compactions = [i for i in items if i.type == "compaction"]
+    assert len(compactions) == 1 and compactions[0].summary == f"SUMMARY {tok}"

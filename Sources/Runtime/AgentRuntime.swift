@@ -125,7 +125,7 @@ public final class AgentRuntime: Service {
         let items = try await store.items(sessionID: sessionID)
         let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
         let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost,
-            sandboxIdleTimeout: sandboxIdleTimeout)
+            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
         return runners.withLock { r in
             if let winner = r[sessionID] { return winner }
             r[sessionID] = fresh
@@ -206,7 +206,7 @@ public final class AgentRuntime: Service {
         }
         let runner = SessionRunner(
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
-            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout)
+            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
         runners.withLock { $0[sessionID] = runner }
         do {
             if claimed == nil, let hosted = session.environment.hosted {

@@ -13,7 +13,13 @@ actor SessionRunner {
     nonisolated let sessionID: String
     var record: SessionRecord
     let log: EventLog
-    private let model: any ModelClient
+    let model: any ModelClient
+    /// Context windows and compaction thresholds.
+    let modelCatalog: ModelCatalog
+    /// Input tokens of the last model response (the next request carries at least as many).
+    var lastInputTokens = 0
+    /// The turn whose context overflow was already answered by a compaction (one retry per turn).
+    var overflowRecoveredTurn: String?
     let logger: Logger
     /// Where hosted sessions get their sandbox (nil: this server cannot run them).
     let sandboxHost: SandboxHost?
@@ -134,9 +140,10 @@ actor SessionRunner {
 
     init(
         record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger,
-        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil
+        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil, modelCatalog: ModelCatalog = .builtIn
     ) {
         self.sandboxIdleTimeout = sandboxIdleTimeout
+        self.modelCatalog = modelCatalog
         self.projectID = record.projectID
         self.sessionID = record.session.id
         self.record = record
@@ -146,7 +153,7 @@ actor SessionRunner {
         var logger = logger
         logger[metadataKey: "session"] = "\(record.session.id)"
         self.logger = logger
-        self.history = items.flatMap(ModelInput.modelItems(for:))
+        self.history = Self.history(from: items)
         self.queued = []
         for t in openTurns {
             switch t.turn.status {
@@ -538,7 +545,34 @@ actor SessionRunner {
                     return
                 }
             }
+            if needsCompaction {
+                switch await compact(turnID: turnID, reason: "threshold") {
+                case .compacted: break
+                case .failed(let error):
+                    var change = Change()
+                    finishTurn(.failed, error: error, into: &change)
+                    _ = await commitInLoop(change)
+                    return
+                case .cancelled:
+                    var change = Change()
+                    finishTurn(.cancelled, error: nil, into: &change)
+                    _ = await commitInLoop(change)
+                    return
+                case .storageFailed:
+                    return
+                }
+            }
             var outcome = await callModel(turnID: turnID)
+            if case .failed(let error) = outcome, error.code == .contextLengthExceeded, overflowRecoveredTurn != turnID {
+                // The context overflowed: compact, then try once more.
+                overflowRecoveredTurn = turnID
+                switch await compact(turnID: turnID, reason: "context_length_exceeded") {
+                case .compacted: continue
+                case .failed: break  // the turn fails with the overflow
+                case .cancelled: outcome = .cancelled
+                case .storageFailed: return
+                }
+            }
             if case .completed = outcome, let a = active, a.turn.id == turnID, !a.builtins.isEmpty {
                 if await !runBuiltinCalls(turnID: turnID) {
                     outcome = active?.cancelRequested == true || Task.isCancelled ? .cancelled : .storageFailed
@@ -766,6 +800,7 @@ actor SessionRunner {
                 case .completed(_, let u):
                     usage = u
                     finished = true
+                    if let u { lastInputTokens = Int(clamping: u.inputTokens) }
                 case .incomplete(_, let reason, let u):
                     usage = u
                     incompleteReason = reason ?? "incomplete"
@@ -831,7 +866,7 @@ actor SessionRunner {
         return index
     }
 
-    private func addUsage(_ usage: ModelUsage?) {
+    func addUsage(_ usage: ModelUsage?) {
         guard let usage, var a = active else { return }
         let u = TokenUsage(
             inputTokens: usage.inputTokens, cachedTokens: usage.cachedTokens, outputTokens: usage.outputTokens,
