@@ -310,7 +310,10 @@ struct HostedSessionTests {
             // Unused for the idle timeout: the sandbox stops, the workspace stays.
             try await recorder.wait(for: "agent.session.environment.suspended", timeout: .seconds(20))
             let environmentID = try #require(session.environment.hosted?.id)
-            #expect(try await h.store.environment(projectID: h.projectID, id: environmentID)?.status == .suspended)
+            // The environment's row follows the event (written just after it).
+            try await poll(timeout: .seconds(10), "the environment row to say suspended") {
+                try await h.store.environment(projectID: h.projectID, id: environmentID)?.status == .suspended
+            }
 
             // The next turn starts it again (pending → ready → connected) around the same workspace;
             // processes did not survive.
