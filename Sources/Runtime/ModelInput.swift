@@ -72,6 +72,14 @@ enum ModelInput {
         return ["type": .string(type), "call_id": call["call_id"] ?? .null, "output": .string(output)]
     }
 
+    /// What the model sees of a client tool's result: at most about 10 KiB and 256 lines (head
+    /// and tail, with a marker). Deterministic, so the rebuilt history keeps the same bytes.
+    static func budgeted(_ text: String) -> String {
+        let capped = CappedOutput(Array(text.utf8))
+        guard capped.omittedBytes > 0 else { return text }
+        return capped.text + "\n[The full result (\(capped.totalBytes) bytes) is kept in this session's items.]"
+    }
+
     static let interruptedCommandOutput =
         "The runtime restarted while this command was running; its outcome is unknown. The workspace keeps whatever it did."
 
@@ -98,11 +106,19 @@ enum ModelInput {
             let output: JSONValue
             switch o.status {
             case .completed:
-                output = o.output?.json ?? .string("")
+                switch o.output {
+                case .text(let text)?: output = .string(budgeted(text))
+                case .content(let parts)?:
+                    output = .array(parts.map { part in
+                        if case .inputText(let text) = part { return ContentPart.inputText(budgeted(text)).json }
+                        return part.json
+                    })
+                case nil: output = .string("")
+                }
             default:
                 var text = o.error ?? "The tool call failed."
                 if case .text(let s)? = o.output, !s.isEmpty { text += "\n" + s }
-                output = .string(text)
+                output = .string(budgeted(text))
             }
             return ["type": "function_call_output", "call_id": .string(o.callID), "output": output]
         case .commandExecution, .other:

@@ -86,3 +86,30 @@ struct PromptCacheTests {
         await model.shutdown()
     }
 }
+
+@Suite("Tool output budget")
+struct ToolOutputBudgetTests {
+    @Test func aLargeClientToolResultIsCappedForTheModelButKeptWhole() async throws {
+        try await withRuntime { h in
+            let tool: JSONValue = ["type": "function", "name": "dump", "description": "Dumps", "parameters": ["type": "object", "properties": [:]]]
+            h.model.enqueue(.response(outputs: [.functionCall(name: "dump", arguments: "{}", callID: "call_dump")]), .message("read it"))
+            let (session, recorder) = try await h.createSession(input: "dump", tools: [tool])
+            try await recorder.wait(for: "agent.session.requires_action", timeout: .seconds(20))
+            let big = (0..<3000).map { "line \($0) " + String(repeating: "x", count: 40) }.joined(separator: "\n")
+            let turnID = try #require(try await h.turns(session.id).first?.id)
+            try await h.send(session.id, [.toolResult(turnID: turnID, callID: "call_dump", success: true, output: .text(big), error: nil)])
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+
+            let sent = h.model.requests().last?.body["input"]?.arrayValue?.first { $0["type"]?.stringValue == "function_call_output" }?["output"]?.stringValue ?? ""
+            #expect(sent.utf8.count < 11 * 1024)
+            #expect(sent.hasPrefix("line 0 ") && sent.contains("line 2999 "))
+            #expect(sent.contains("bytes omitted") && sent.contains("The full result (\(big.utf8.count) bytes) is kept in this session's items."))
+            // The stored item keeps all of it.
+            let stored = try await h.items(session.id).compactMap { item -> FunctionOutput? in
+                if case .functionCallOutput(let o) = item { return o.output }
+                return nil
+            }
+            #expect(stored == [.text(big)])
+        }
+    }
+}
