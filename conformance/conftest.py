@@ -221,10 +221,11 @@ def _reset_scripted(scripted: ScriptedModel) -> Iterable[None]:
 class CmaServer:
     """A `cma serve` process on a data directory, restartable on the same directory."""
 
-    def __init__(self, data_dir: Path, model_base_url: str) -> None:
+    def __init__(self, data_dir: Path, model_base_url: str, env: dict[str, str] | None = None) -> None:
         _check_binary(CMA_BIN, "CMA_BIN")
         self.data_dir = data_dir
         self.model_base_url = model_base_url
+        self.extra_env = env or {}
         self.key = self._create_key()
         self.proc: ManagedProcess | None = None
         self.port: int | None = None
@@ -244,7 +245,12 @@ class CmaServer:
         self.proc = ManagedProcess(
             "cma",
             [CMA_BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir)],
-            env={"OPENAI_BASE_URL": self.model_base_url, "OPENAI_API_KEY": "sk-scripted", "CMA_LOG_LEVEL": os.environ.get("CMA_LOG_LEVEL", "warning")},
+            env={
+                "OPENAI_BASE_URL": self.model_base_url,
+                "OPENAI_API_KEY": "sk-scripted",
+                "CMA_LOG_LEVEL": os.environ.get("CMA_LOG_LEVEL", "warning"),
+                **self.extra_env,
+            },
         )
         line = self.proc.wait_for_line(lambda l: l.startswith("cma listening on "))
         address = line[len("cma listening on ") :].split()[0]
@@ -289,12 +295,12 @@ def cma(scripted: ScriptedModel, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest.fixture
-def cma_factory(scripted: ScriptedModel, tmp_path_factory: pytest.TempPathFactory) -> Iterable[Callable[[], CmaServer]]:
+def cma_factory(scripted: ScriptedModel, tmp_path_factory: pytest.TempPathFactory) -> Iterable[Callable[..., CmaServer]]:
     """Private `cma serve` processes for tests that stop or restart the server."""
     servers: list[CmaServer] = []
 
-    def make() -> CmaServer:
-        server = CmaServer(tmp_path_factory.mktemp("cma-private"), scripted.base_url).start()
+    def make(env: dict[str, str] | None = None) -> CmaServer:
+        server = CmaServer(tmp_path_factory.mktemp("cma-private"), scripted.base_url, env=env).start()
         servers.append(server)
         return server
 
