@@ -212,6 +212,8 @@ public struct EnvironmentState: Sendable, Equatable {
 extension HostedEnvironment {
     /// The largest inline file, and all inline files together (after base64 decoding).
     public static let maxInlineFileBytes = 4 << 20
+    /// The workspace directory every hosted path lives under.
+    public static let workspaceRoot = "/workspace"
     public static let maxSetupCommands = 32
     public static let maxEnvironmentVariables = 128
 

@@ -238,6 +238,27 @@ public struct HostedFileParam: Sendable, Equatable {
         return out
     }
 
+    /// The public metadata and the confidential contents of `files`; every Files API file must
+    /// be in `fileSizes` (400 on `param[i].file_id` otherwise).
+    static func place(
+        _ files: [HostedFileParam], fileSizes: [String: Int64], param: String
+    ) throws(ValidationError) -> (files: [EnvironmentTemplate.File], contents: [HostedEnvironmentSecrets.FileContents]) {
+        var placed: [EnvironmentTemplate.File] = []
+        var contents: [HostedEnvironmentSecrets.FileContents] = []
+        for (i, file) in files.enumerated() {
+            switch file.source {
+            case .inline(let data):
+                placed.append(EnvironmentTemplate.File(path: file.path, sizeBytes: file.size ?? 0))
+                contents.append(.init(path: file.path, base64: data))
+            case .fileID(let id):
+                guard let size = fileSizes[id] else { throw .invalid("No file found with id '\(id.prefix(128))'.", param: "\(param)[\(i)].file_id") }
+                placed.append(EnvironmentTemplate.File(path: file.path, sizeBytes: size, fileID: id))
+                contents.append(.init(path: file.path, fileID: id))
+            }
+        }
+        return (placed, contents)
+    }
+
     /// One `{type: "inline", data, path}` or `{type: "file_id", file_id, path}`.
     public static func parse(_ f: JSONReader) throws(ValidationError) -> HostedFileParam {
         let type = try f.string("type")
@@ -403,21 +424,9 @@ public struct HostedEnvironmentParams: Sendable {
         if let env { secrets.env = env }
         if let setupCommands { secrets.setupCommands = setupCommands }
         if let files {
-            hosted.files = []
-            secrets.files = []
-            for (i, file) in files.enumerated() {
-                switch file.source {
-                case .inline(let data):
-                    secrets.files.append(.init(path: file.path, base64: data))
-                    hosted.files.append(HostedFile(id: IDGenerator.make(.file), path: file.path, sizeBytes: file.size ?? 0))
-                case .fileID(let id):
-                    guard let size = fileSizes[id] else {
-                        throw .invalid("No file found with id '\(id.prefix(128))'.", param: "\(paramPrefix).files[\(i)].file_id")
-                    }
-                    secrets.files.append(.init(path: file.path, fileID: id))
-                    hosted.files.append(HostedFile(id: IDGenerator.make(.file), path: file.path, sizeBytes: size, fileID: id))
-                }
-            }
+            let placed = try HostedFileParam.place(files, fileSizes: fileSizes, param: "\(paramPrefix).files")
+            hosted.files = placed.files.map { HostedFile(id: IDGenerator.make(.file), path: $0.path, sizeBytes: $0.sizeBytes, fileID: $0.fileID) }
+            secrets.files = placed.contents
         }
         hosted.networkAccess = policy.access
         hosted.allowedDomains = policy.allowedDomains
@@ -519,19 +528,7 @@ public struct EnvironmentTemplate: Sendable, Equatable, JSONCodable {
         if let env = p.env { secrets.env = env }
         if let commands = p.setupCommands { secrets.setupCommands = commands }
         if let list = p.files {
-            files = []
-            secrets.files = []
-            for (i, file) in list.enumerated() {
-                switch file.source {
-                case .inline(let data):
-                    files.append(File(path: file.path, sizeBytes: file.size ?? 0))
-                    secrets.files.append(.init(path: file.path, base64: data))
-                case .fileID(let id):
-                    guard let size = fileSizes[id] else { throw .invalid("No file found with id '\(id.prefix(128))'.", param: "files[\(i)].file_id") }
-                    files.append(File(path: file.path, sizeBytes: size, fileID: id))
-                    secrets.files.append(.init(path: file.path, fileID: id))
-                }
-            }
+            (files, secrets.files) = try HostedFileParam.place(list, fileSizes: fileSizes, param: "files")
         }
         secrets.blockedDomains = network.blockedDomains
     }

@@ -249,15 +249,14 @@ extension AgentRuntime {
         } catch let error as SandboxError {
             throw RuntimeError.invalid(.init("The directory cannot be listed: \(error.message)", param: "path", code: "invalid_value"))
         }
-        let order: (String, String) -> Bool = { a, b in
-            let ca = a.split(separator: "/"), cb = b.split(separator: "/")
-            return ca.lexicographicallyPrecedes(cb) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        }
-        var files = listing.entries.filter { $0.type == "file" && !$0.path.hasPrefix("/workspace/.cma/") }
-            .sorted { ascending ? order($0.path, $1.path) : order($1.path, $0.path) }
-        if let after {
-            files = files.filter { ascending ? order(after, $0.path) : order($0.path, after) }
-        }
+        // Case-sensitive path-component order is byte order with "/" below every other byte.
+        let key = { (path: String) -> [UInt8] in path.utf8.map { $0 == UInt8(ascii: "/") ? 0 : $0 } }
+        let afterKey = after.map(key)
+        let files = listing.entries.filter { $0.type == "file" && !$0.path.hasPrefix("/workspace/.cma/") }
+            .map { (key: key($0.path), entry: $0) }
+            .sorted { ascending ? $0.key.lexicographicallyPrecedes($1.key) : $1.key.lexicographicallyPrecedes($0.key) }
+            .filter { file in afterKey.map { ascending ? $0.lexicographicallyPrecedes(file.key) : file.key.lexicographicallyPrecedes($0) } ?? true }
+            .map(\.entry)
         let page = files.prefix(limit)
         let next = files.count > limit ? page.last?.path : nil
         return (page.map { EnvironmentFileInfo(environmentID: environmentID, path: $0.path, sizeBytes: $0.size) }, next)

@@ -208,10 +208,12 @@ public final class AgentRuntime: Service {
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
             logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
         runners.withLock { $0[sessionID] = runner }
+        var insertedEnvironment: String?
         do {
             if claimed == nil, let hosted = session.environment.hosted {
                 try await store.insertEnvironment(
                     EnvironmentRecord(projectID: projectID, hosted: hosted, secrets: HostedEnvironmentSecrets(), status: .pending, sessionID: sessionID))
+                insertedEnvironment = hosted.id
             }
             if let claimed, let warm = await takePrewarmed(claimed.id) {
                 await runner.adopt(warm)
@@ -219,6 +221,8 @@ public final class AgentRuntime: Service {
             try await runner.create(initialInput: request.input)
         } catch {
             runners.withLock { if $0[sessionID] === runner { $0[sessionID] = nil } }
+            // Nothing of a session that was not created stays behind.
+            if let insertedEnvironment { _ = try? await store.deleteEnvironment(projectID: projectID, id: insertedEnvironment) }
             if let claimed {
                 await runner.stopSandbox()
                 await releaseEnvironment(claimed, sessionID: sessionID)

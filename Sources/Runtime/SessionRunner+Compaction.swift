@@ -38,10 +38,7 @@ extension SessionRunner {
     /// Asks the model for the hand-off summary and switches the history to it.
     func compact(turnID: String, reason: String) async -> CompactionResult {
         let tokensBefore = lastInputTokens
-        var request = ModelInput.request(
-            sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL,
-            history: history + [Self.userMessage(Self.compactionPrompt)],
-            hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled)
+        var request = modelRequest(history: history + [Self.userMessage(Self.compactionPrompt)])
         // Same instructions and tools (so the cached prefix still applies), but no tool calls.
         request.toolChoice = "none"
         var summary = ""

@@ -236,27 +236,35 @@ extension SessionRunner {
         history.append(ModelInput.callOutput(for: call.raw, output: output))
     }
 
+    /// Ends a built-in call that could not run, telling the model why.
+    private func failBuiltin(_ call: BuiltinCall, turnID: String, output: String) async -> Bool {
+        var change = Change()
+        removeBuiltin(call)
+        closeBuiltin(call, turnID: turnID, output: output, into: &change, status: .failed)
+        return await commitInLoop(change)
+    }
+
+    /// The sandbox for a built-in call. Without one, the call is ended (`committed` says whether
+    /// that was saved).
+    private func sandboxForBuiltin(_ call: BuiltinCall, turnID: String) async -> (sandbox: BubblewrapSandbox?, committed: Bool) {
+        do {
+            return (try await ensureSandbox(turnID: turnID), true)
+        } catch {
+            return (nil, await failBuiltin(call, turnID: turnID, output: "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")"))
+        }
+    }
+
     private func runBuiltin(_ call: BuiltinCall, turnID: String) async -> Bool {
         if call.name == ApplyPatch.name { return await runApplyPatch(call, turnID: turnID) }
         let arguments: ShellTool.Arguments
         switch ShellTool.parseArguments(call.arguments) {
         case .failure(let error):
-            var change = Change()
-            removeBuiltin(call)
-            closeBuiltin(call, turnID: turnID, output: "The call could not run: \(error.message)", into: &change, status: .failed)
-            return await commitInLoop(change)
+            return await failBuiltin(call, turnID: turnID, output: "The call could not run: \(error.message)")
         case .success(let parsed):
             arguments = parsed
         }
-        let sandbox: BubblewrapSandbox
-        do {
-            sandbox = try await ensureSandbox(turnID: turnID)
-        } catch {
-            var change = Change()
-            removeBuiltin(call)
-            closeBuiltin(call, turnID: turnID, output: "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")", into: &change, status: .failed)
-            return await commitInLoop(change)
-        }
+        let (available, committed) = await sandboxForBuiltin(call, turnID: turnID)
+        guard let sandbox = available else { return committed }
         let limits = sandbox.configuration.limits
         let timeout = arguments.timeoutMs.map { min(Duration.milliseconds($0), limits.maxCommandTimeout) } ?? limits.defaultCommandTimeout
         let logPath = SandboxPaths.logs + "/" + Self.safeFileName(call.callID) + ".log"
@@ -338,20 +346,10 @@ extension SessionRunner {
         default: patch = call.arguments["input"]?.stringValue
         }
         guard let patch else {
-            var change = Change()
-            removeBuiltin(call)
-            closeBuiltin(call, turnID: turnID, output: "The call could not run: give the whole patch as 'input'.", into: &change, status: .failed)
-            return await commitInLoop(change)
+            return await failBuiltin(call, turnID: turnID, output: "The call could not run: give the whole patch as 'input'.")
         }
-        let sandbox: BubblewrapSandbox
-        do {
-            sandbox = try await ensureSandbox(turnID: turnID)
-        } catch {
-            var change = Change()
-            removeBuiltin(call)
-            closeBuiltin(call, turnID: turnID, output: "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")", into: &change, status: .failed)
-            return await commitInLoop(change)
-        }
+        let (available, committed) = await sandboxForBuiltin(call, turnID: turnID)
+        guard let sandbox = available else { return committed }
         let command = "apply_patch <<'PATCH'\n\(patch)\nPATCH"
         var item = CommandExecutionItem(id: call.itemID, turnID: turnID, command: command, cwd: SandboxPaths.workspace, status: .inProgress)
         var started = Change()

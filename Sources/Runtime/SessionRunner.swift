@@ -673,9 +673,7 @@ actor SessionRunner {
     }
 
     private func callModel(turnID: String) async -> ModelOutcome {
-        let request = ModelInput.request(
-            sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
-            hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled)
+        let request = modelRequest(history: history)
         var items: [Int: StreamingItem] = [:]
         var held: [HeldMessage] = []
         var calledTools = false
@@ -852,6 +850,13 @@ actor SessionRunner {
         change.session = true
         guard await commitInLoop(change) else { return .storageFailed }
         return .completed(calledTools: calledTools)
+    }
+
+    /// The request for the model with `history` as its input (everything else fixed per session).
+    func modelRequest(history: [JSONValue]) -> ModelRequest {
+        ModelInput.request(
+            sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
+            hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled)
     }
 
     private func emitDetached(_ body: SessionEvent.Body) {

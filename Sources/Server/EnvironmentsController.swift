@@ -64,8 +64,8 @@ struct EnvironmentsController {
     @Sendable func listFiles(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("environment_id")
         let query = try ListQuery(after: nil, limit: request.queryValue("limit"), order: request.queryValue("order"))
-        let directory = request.queryValue("path") ?? SandboxPathsForAPI.workspace
-        if directory != SandboxPathsForAPI.workspace {
+        let directory = request.queryValue("path") ?? HostedEnvironment.workspaceRoot
+        if directory != HostedEnvironment.workspaceRoot {
             try HostedEnvironment.validateWorkspacePath(directory, param: "path")
         }
         var after: String?
@@ -121,10 +121,6 @@ struct EnvironmentsController {
     static func templateNotFound(_ id: String) -> APIError {
         .notFound("No environment template found with id '\(id.prefix(128))'.")
     }
-}
-
-enum SandboxPathsForAPI {
-    static let workspace = "/workspace"
 }
 
 /// The opaque `page` token of environment file listings: the last path, bound to the listing's

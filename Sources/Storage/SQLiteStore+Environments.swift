@@ -147,4 +147,11 @@ extension SQLiteStore {
     public func listEnvironments(projectID: String, query: ListQuery) async throws -> Page<StoredObject> {
         try await page(table: "environments", where: "project_id = ?", arguments: [projectID], query: query)
     }
+
+    public func deleteEnvironment(projectID: String, id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM environments WHERE id = ? AND project_id = ?", arguments: [id, projectID])
+            return db.changesCount > 0
+        }
+    }
 }

@@ -254,6 +254,7 @@ public protocol Store: Sendable {
     /// Applies `update` in one transaction; nil if there is no such environment.
     func updateEnvironment(projectID: String, id: String, _ update: @Sendable (inout EnvironmentRecord) throws -> Void) async throws -> EnvironmentRecord?
     func listEnvironments(projectID: String, query: ListQuery) async throws -> Page<StoredObject>
+    func deleteEnvironment(projectID: String, id: String) async throws -> Bool
 
     // Idempotency
     func idempotencyRecord(projectID: String, scope: String, key: String) async throws -> IdempotencyRecord?
