@@ -102,17 +102,14 @@ enum ConfigParsing {
         }
     }
 
-    /// `compaction`: `null` or `{}` means blocking compaction. Background compaction is not here yet.
+    /// `compaction`: `null` or `{}` means blocking compaction; `{"async": true}` background compaction.
     static func compaction(_ r: JSONReader) throws(ValidationError) -> Field<Bool> {
         switch try r.objectField("compaction") {
         case .absent: return .absent
         case .null: return .value(false)
         case .value(let o):
             try o.rejectUnknown(["async"])
-            if try o.boolField("async").value == true {
-                throw .notAvailable("Background compaction (compaction.async) is", param: o.param("async"))
-            }
-            return .value(false)
+            return .value(try o.boolField("async").value ?? false)
         }
     }
 
@@ -125,9 +122,7 @@ enum ConfigParsing {
             return nil
         }
         try o.rejectUnknown(["time_awareness"])
-        let value = try o.boolField("time_awareness").value
-        if value == true { throw .notAvailable("Time awareness (experimental.time_awareness) is", param: o.param("time_awareness")) }
-        return value
+        return try o.boolField("time_awareness").value
     }
 
     static func name(_ r: JSONReader) throws(ValidationError) -> Field<String> {

@@ -20,6 +20,13 @@ actor SessionRunner {
     var lastInputTokens = 0
     /// The turn whose context overflow was already answered by a compaction (one retry per turn).
     var overflowRecoveredTurn: String?
+    /// A compaction summary being written in the background (`compaction.async`).
+    var backgroundCompaction: BackgroundCompaction?
+    var backgroundCompactionCounter = 0
+    /// Counts compactions of `history` (a background summary is for one epoch only).
+    var historyEpoch = 0
+    /// Whether the session was ever compacted (the model then gets the history search tool).
+    var hasCompacted: Bool
     let logger: Logger
     /// Where hosted sessions get their sandbox (nil: this server cannot run them).
     let sandboxHost: SandboxHost?
@@ -154,6 +161,7 @@ actor SessionRunner {
         logger[metadataKey: "session"] = "\(record.session.id)"
         self.logger = logger
         self.history = Self.history(from: items)
+        self.hasCompacted = items.contains(where: Self.isCompaction)
         self.queued = []
         for t in openTurns {
             switch t.turn.status {
@@ -456,6 +464,7 @@ actor SessionRunner {
         halted = true
         isBroken = true
         stepTask?.cancel()
+        discardBackgroundCompaction()
     }
 
     // MARK: - Recovery
@@ -545,28 +554,26 @@ actor SessionRunner {
                     return
                 }
             }
-            if needsCompaction {
-                switch await compact(turnID: turnID, reason: "threshold") {
-                case .compacted: break
-                case .failed(let error):
-                    var change = Change()
-                    finishTurn(.failed, error: error, into: &change)
-                    _ = await commitInLoop(change)
-                    return
-                case .cancelled:
-                    var change = Change()
-                    finishTurn(.cancelled, error: nil, into: &change)
-                    _ = await commitInLoop(change)
-                    return
-                case .storageFailed:
-                    return
-                }
+            switch await compactBeforeModelCall(turnID: turnID) {
+            case nil, .compacted?: break
+            case .failed(let error)?:
+                var change = Change()
+                finishTurn(.failed, error: error, into: &change)
+                _ = await commitInLoop(change)
+                return
+            case .cancelled?:
+                var change = Change()
+                finishTurn(.cancelled, error: nil, into: &change)
+                _ = await commitInLoop(change)
+                return
+            case .storageFailed?:
+                return
             }
             var outcome = await callModel(turnID: turnID)
             if case .failed(let error) = outcome, error.code == .contextLengthExceeded, overflowRecoveredTurn != turnID {
                 // The context overflowed: compact, then try once more.
                 overflowRecoveredTurn = turnID
-                switch await compact(turnID: turnID, reason: "context_length_exceeded") {
+                switch await compactAfterOverflow(turnID: turnID) {
                 case .compacted: continue
                 case .failed: break  // the turn fails with the overflow
                 case .cancelled: outcome = .cancelled
@@ -871,13 +878,16 @@ actor SessionRunner {
         return index
     }
 
+    /// Adds a response's usage to the active turn (if any) and to the session.
     func addUsage(_ usage: ModelUsage?) {
-        guard let usage, var a = active else { return }
+        guard let usage else { return }
         let u = TokenUsage(
             inputTokens: usage.inputTokens, cachedTokens: usage.cachedTokens, outputTokens: usage.outputTokens,
             reasoningTokens: usage.reasoningTokens, totalTokens: usage.totalTokens)
-        a.turn.usage = (a.turn.usage ?? .zero) + u
-        active = a
+        if var a = active {
+            a.turn.usage = (a.turn.usage ?? .zero) + u
+            active = a
+        }
         record.session.usage = (record.session.usage ?? .zero) + u
     }
 

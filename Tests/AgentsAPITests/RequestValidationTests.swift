@@ -123,9 +123,10 @@ struct RequestRejectionTests {
         Rejected("multi_agent without enabled", Bodies.agent(("multi_agent", [:])), param: "multi_agent.enabled", code: "missing_required_parameter"),
         Rejected("multi_agent enabled", Bodies.agent(("multi_agent", ["enabled": true])), param: "multi_agent.enabled", code: "feature_not_available"),
         Rejected("multi_agent max below 1", Bodies.agent(("multi_agent", ["enabled": false, "max_concurrent_subagents": 0])), param: "multi_agent.max_concurrent_subagents", code: "invalid_value"),
-        Rejected("async compaction", Bodies.agent(("compaction", ["async": true])), param: "compaction.async", code: "feature_not_available"),
+        Rejected("async compaction not a bool", Bodies.agent(("compaction", ["async": "yes"])), param: "compaction.async", code: "invalid_type"),
+        Rejected("unknown compaction key", Bodies.agent(("compaction", ["mode": "async"])), param: "compaction.mode", code: "unknown_parameter"),
         Rejected("experimental null", Bodies.agent(("experimental", nil as JSONValue)), param: "experimental", code: "invalid_type"),
-        Rejected("time awareness", Bodies.agent(("experimental", ["time_awareness": true])), param: "experimental.time_awareness", code: "feature_not_available"),
+        Rejected("time awareness not a bool", Bodies.agent(("experimental", ["time_awareness": 1])), param: "experimental.time_awareness", code: "invalid_type"),
     ]
 
     @Test(arguments: agentCreateCases)

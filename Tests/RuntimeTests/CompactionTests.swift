@@ -82,7 +82,8 @@ struct CompactionTests {
         }
     }
 
-    @Test func aThreeHundredStepSessionOnATinyWindowCompletes() async throws {
+    @Test(arguments: [false, true])
+    func aThreeHundredStepSessionOnATinyWindowCompletes(background: Bool) async throws {
         // Usage is synthesised from the request size (about 4 bytes per token), so the history
         // crosses the threshold again and again.
         let tiny = try ModelCatalog.builtIn.adding(json: #"{"models": {"tiny-model": {"context_window": 3000, "auto_compact_token_limit": 2500}}}"#)
@@ -96,7 +97,7 @@ struct CompactionTests {
                     ]))
             }
             h.model.enqueue(.message("All 300 steps done."))
-            let (session, recorder) = try await h.createSession(input: "Do 300 steps", agent: ["model": "tiny-model"])
+            let (session, recorder) = try await h.createSession(input: "Do 300 steps", agent: ["model": "tiny-model", "compaction": ["async": .bool(background)]])
             try await recorder.wait(for: "agent.session.idle", timeout: .seconds(120))
             let turn = try #require(try await h.turns(session.id).first)
             #expect(turn.status == .completed)
@@ -108,6 +109,113 @@ struct CompactionTests {
             // No request ever got near the window.
             let largest = h.model.requests().map { JSONWriter.bytes($0.body["input"] ?? .null).count }.max() ?? 0
             #expect(largest < 3000 * 4)
+        }
+    }
+
+    static func types(_ items: [SessionItem]) -> [String] {
+        items.map { item in
+            if case .other(let o) = item { return o["type"]?.stringValue ?? "?" }
+            return item.type
+        }
+    }
+
+    static func callIDs(_ request: RecordedRequest) -> [String] {
+        (request.body["input"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue == "function_call" ? $0["call_id"]?.stringValue : nil }
+    }
+
+    @Test func backgroundCompactionLetsTheTurnGoOnAndSwitchesAtTheNextModelCall() async throws {
+        try await withRuntime(modelCatalog: Self.catalog) { h in
+            h.model.enqueue(
+                Self.summary("SUMMARY written in the background"),
+                .response(outputs: [.functionCall(name: "missing_tool", arguments: "{}", callID: "call_big")], usage: ModelUsage(inputTokens: 6_000, outputTokens: 10)),
+                // Slow enough that the summary is ready before this response is.
+                .response(
+                    outputs: [.functionCall(name: "missing_tool", arguments: "{}", callID: "call_during")], usage: ModelUsage(inputTokens: 6_100, outputTokens: 10),
+                    options: StepOptions(delayBeforeHeaders: .seconds(2))),
+                .message("Finished after the switch."))
+            let agent: JSONObject = ["model": "tiny-model", "compaction": ["async": true]]
+            let (session, recorder) = try await h.createSession(input: "Write the report", agent: agent)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            #expect(try await h.turns(session.id).first?.status == .completed)
+
+            let requests = h.model.requests()
+            try #require(requests.count == 4)
+            let summaryRequests = requests.filter { Self.inputTexts($0).last?.hasPrefix(Self.marker) == true }
+            let calls = requests.filter { Self.inputTexts($0).last?.hasPrefix(Self.marker) != true }
+            try #require(summaryRequests.count == 1 && calls.count == 3)
+            // The summary covers the history up to the threshold, with the same tools and no calls.
+            #expect(summaryRequests[0].body["tool_choice"]?.stringValue == "none")
+            #expect(Self.callIDs(summaryRequests[0]) == ["call_big"])
+            // The turn went on without waiting: the next call had the whole history...
+            #expect(Self.callIDs(calls[1]) == ["call_big"])
+            #expect(!Self.inputTexts(calls[1]).contains { $0.contains("SUMMARY") })
+            // ...and the call after it switched: recent user messages, the summary, then what was
+            // added while the summary was written.
+            let texts = Self.inputTexts(calls[2])
+            #expect(texts.first == "Write the report")
+            #expect(texts.contains { $0.contains("SUMMARY written in the background") })
+            #expect(Self.callIDs(calls[2]) == ["call_during"])
+            let input = calls[2].body["input"]?.arrayValue ?? []
+            #expect(input.contains { $0["type"]?.stringValue == "function_call_output" && $0["call_id"]?.stringValue == "call_during" })
+            #expect(!input.contains { $0["call_id"]?.stringValue == "call_big" })
+
+            let items = try await h.items(session.id)
+            #expect(Self.types(items) == ["message", "function_call", "function_call_output", "function_call", "function_call_output", "compaction", "message"])
+            let compactions = items.compactMap { item -> JSONObject? in
+                if case .other(let o) = item, o["type"]?.stringValue == "compaction" { return o }
+                return nil
+            }
+            let compaction = try #require(compactions.first)
+            #expect(compaction["mode"]?.stringValue == "async")
+            #expect(compaction["input_tokens_before"]?.intValue == 6_000)
+            // The background summary's tokens count toward the session.
+            let usage = try #require(try await h.session(session.id).usage)
+            #expect(usage.inputTokens > 6_000 + 6_100)
+        }
+    }
+
+    @Test func anOverflowWhileTheBackgroundSummaryIsWrittenWaitsForIt() async throws {
+        try await withRuntime(modelCatalog: Self.catalog) { h in
+            let overflow: JSONValue = ["error": ["message": "too long", "type": "invalid_request_error", "param": .null, "code": "context_length_exceeded"]]
+            h.model.enqueue(
+                ScriptStep.response(outputs: [.message(text: "SUMMARY after a wait")], options: StepOptions(delayBeforeHeaders: .milliseconds(800)))
+                    .matching(.contains(Self.marker)),
+                .response(outputs: [.functionCall(name: "missing_tool", arguments: "{}", callID: "call_big")], usage: ModelUsage(inputTokens: 6_000, outputTokens: 10)),
+                .httpError(status: 400, body: overflow),
+                .message("Recovered with the background summary."))
+            let agent: JSONObject = ["model": "tiny-model", "compaction": ["async": true]]
+            let (session, recorder) = try await h.createSession(input: "Huge task", agent: agent)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            #expect(try await h.turns(session.id).first?.status == .completed)
+            let requests = h.model.requests()
+            // One summary only: the overflow waited for the one being written.
+            #expect(requests.filter { Self.inputTexts($0).last?.hasPrefix(Self.marker) == true }.count == 1)
+            #expect(requests.count == 4)
+            let last = try #require(requests.last)
+            #expect(Self.inputTexts(last).contains { $0.contains("SUMMARY after a wait") })
+            #expect(Self.callIDs(last).isEmpty)
+        }
+    }
+
+    @Test func aFailedBackgroundSummaryFallsBackToABlockingCompaction() async throws {
+        try await withRuntime(modelCatalog: Self.catalog) { h in
+            let invalid: JSONValue = ["error": ["message": "bad summary request", "type": "invalid_request_error", "param": .null, "code": .null]]
+            h.model.enqueue(
+                ScriptStep.httpError(status: 400, body: invalid).matching(.contains(Self.marker)),
+                .response(outputs: [.functionCall(name: "missing_tool", arguments: "{}", callID: "call_big")], usage: ModelUsage(inputTokens: 6_000, outputTokens: 10)),
+                .response(
+                    outputs: [.functionCall(name: "missing_tool", arguments: "{}", callID: "call_during")], usage: ModelUsage(inputTokens: 6_100, outputTokens: 10),
+                    options: StepOptions(delayBeforeHeaders: .seconds(1))))
+            h.model.enqueue(Self.summary("SUMMARY written blocking"), .message("Done."))
+            let (session, recorder) = try await h.createSession(input: "Task", agent: ["model": "tiny-model", "compaction": ["async": true]])
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            #expect(try await h.turns(session.id).first?.status == .completed)
+            let requests = h.model.requests()
+            try #require(requests.count == 5)
+            #expect(requests.filter { Self.inputTexts($0).last?.hasPrefix(Self.marker) == true }.count == 2)
+            // The blocking summary came right before the last call, which starts from it.
+            #expect(Self.inputTexts(requests[3]).last?.hasPrefix(Self.marker) == true)
+            #expect(Self.inputTexts(requests[4]).contains { $0.contains("SUMMARY written blocking") })
         }
     }
 
