@@ -133,7 +133,8 @@ def test_session_retrieve_update(client, scripted):
     wait_for(lambda: any(tok in str(b.get("input")) for b in scripted.bodies_for(session.id)), what="the model request")
     body = [b for b in scripted.bodies_for(session.id) if tok in str(b.get("input"))][-1]
     assert body["model"] == "gpt-updated"
-    assert [t["name"] for t in body["tools"]] == ["get_weather"]
+    # The client's tools, then the runtime's own history search.
+    assert [t["name"] for t in body["tools"]] == ["get_weather", "search_session_history"]
     wait_for_session_status(client, session.id, "idle")
 
     # tools None clears them, metadata None clears it.

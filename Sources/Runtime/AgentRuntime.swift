@@ -27,14 +27,18 @@ public final class AgentRuntime: Service {
     public let sandboxIdleTimeout: Duration?
     /// Context windows and compaction thresholds of the models sessions use.
     public let modelCatalog: ModelCatalog
+    /// With `experimental.time_awareness`: how often the model is reminded of the time within a turn.
+    public let timeReminderInterval: Duration
     /// Models not in the catalog that were already reported in the log.
     private let reportedUnknownModels = Mutex<Set<String>>([])
 
     public init(
         store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
-        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn
+        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
+        timeReminderInterval: Duration = .seconds(300)
     ) {
         self.sandboxIdleTimeout = sandboxIdleTimeout
+        self.timeReminderInterval = timeReminderInterval
         self.modelCatalog = modelCatalog
         self.store = store
         self.model = model
@@ -125,7 +129,7 @@ public final class AgentRuntime: Service {
         let items = try await store.items(sessionID: sessionID)
         let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
         let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost,
-            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
+            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
         return runners.withLock { r in
             if let winner = r[sessionID] { return winner }
             r[sessionID] = fresh
@@ -206,7 +210,7 @@ public final class AgentRuntime: Service {
         }
         let runner = SessionRunner(
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
-            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
+            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
         runners.withLock { $0[sessionID] = runner }
         var insertedEnvironment: String?
         do {

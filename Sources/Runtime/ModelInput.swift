@@ -31,8 +31,12 @@ enum ModelInput {
         - If the task is ambiguous, make a reasonable assumption and say what it was.
         """
 
+    static let timeAwarenessInstruction =
+        "- `<current_time>` notes in the input give the current date and time (UTC) at the moment they were added."
+
     static func instructions(for config: AgentConfig, hosted: Bool = false) -> String {
-        let base = hosted ? hostedInstructions : baseInstructions
+        var base = hosted ? hostedInstructions : baseInstructions
+        if config.timeAwareness { base += "\n" + timeAwarenessInstruction }
         guard let extra = config.instructions, !extra.isEmpty else { return base }
         return base + "\n\n" + extra
     }
@@ -74,10 +78,11 @@ enum ModelInput {
 
     /// What the model sees of a client tool's result: at most about 10 KiB and 256 lines (head
     /// and tail, with a marker). Deterministic, so the rebuilt history keeps the same bytes.
-    static func budgeted(_ text: String) -> String {
+    static func budgeted(_ text: String, itemID: String) -> String {
         let capped = CappedOutput(Array(text.utf8))
         guard capped.omittedBytes > 0 else { return text }
-        return capped.text + "\n[The full result (\(capped.totalBytes) bytes) is kept in this session's items.]"
+        return capped.text
+            + "\n[The full result (\(capped.totalBytes) bytes) is kept in this session's history: read it with \(HistorySearch.name), item_id \"\(itemID)\".]"
     }
 
     static let interruptedCommandOutput =
@@ -89,6 +94,8 @@ enum ModelInput {
         case .message(let m):
             switch m.role {
             case .user:
+                // A stored provider form carries a note for the model (time awareness).
+                if let raw = record.modelItem { return raw }
                 return ["type": "message", "role": "user", "content": .array(m.content.map(\.json))]
             case .assistant:
                 guard m.status == .completed else { return nil }
@@ -103,14 +110,15 @@ enum ModelInput {
             let arguments: JSONValue = f.arguments.stringValue.map { .string($0) } ?? .string(JSONWriter.string(f.arguments))
             return ["type": "function_call", "call_id": .string(f.callID), "name": .string(f.name), "arguments": arguments]
         case .functionCallOutput(let o):
+            if let raw = record.modelItem { return raw }
             let output: JSONValue
             switch o.status {
             case .completed:
                 switch o.output {
-                case .text(let text)?: output = .string(budgeted(text))
+                case .text(let text)?: output = .string(budgeted(text, itemID: o.id))
                 case .content(let parts)?:
                     output = .array(parts.map { part in
-                        if case .inputText(let text) = part { return ContentPart.inputText(budgeted(text)).json }
+                        if case .inputText(let text) = part { return ContentPart.inputText(budgeted(text, itemID: o.id)).json }
                         return part.json
                     })
                 case nil: output = .string("")
@@ -118,7 +126,7 @@ enum ModelInput {
             default:
                 var text = o.error ?? "The tool call failed."
                 if case .text(let s)? = o.output, !s.isEmpty { text += "\n" + s }
-                output = .string(budgeted(text))
+                output = .string(budgeted(text, itemID: o.id))
             }
             return ["type": "function_call_output", "call_id": .string(o.callID), "output": output]
         case .commandExecution, .other:
@@ -135,11 +143,19 @@ enum ModelInput {
         return .object(o)
     }
 
+    /// The tools of every request of a session: the sandbox's (hosted sessions), the client's
+    /// functions, and the history search (unless a client function has its name). Fixed for the
+    /// session, so they stay in the cached prefix.
     static func tools(for config: AgentConfig, hosted: Bool = false) -> [JSONValue] {
         (hosted ? [ShellTool.definition, ApplyPatch.definition(forModel: config.model)] : [])
             + config.functionTools.map { f in
-            ["type": "function", "name": .string(f.name), "description": .string(f.description), "parameters": .object(f.parameters), "strict": false]
-        }
+                ["type": "function", "name": .string(f.name), "description": .string(f.description), "parameters": .object(f.parameters), "strict": false]
+            }
+            + (offersHistorySearch(config) ? [HistorySearch.definition] : [])
+    }
+
+    static func offersHistorySearch(_ config: AgentConfig) -> Bool {
+        !config.functionTools.contains { $0.name == HistorySearch.name }
     }
 
     /// Models that reason: their reasoning items are requested with encrypted content so they can

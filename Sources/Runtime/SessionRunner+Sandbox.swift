@@ -214,12 +214,13 @@ extension SessionRunner {
     func runBuiltinCalls(turnID: String) async -> Bool {
         while let a = active, a.turn.id == turnID, let call = a.builtins.first {
             if a.cancelRequested || Task.isCancelled { return false }
-            guard await runBuiltin(call, turnID: turnID) else { return false }
+            let ran = call.name == HistorySearch.name ? await runHistorySearch(call, turnID: turnID) : await runBuiltin(call, turnID: turnID)
+            guard ran else { return false }
         }
         return true
     }
 
-    private func removeBuiltin(_ call: BuiltinCall) {
+    func removeBuiltin(_ call: BuiltinCall) {
         guard var a = active else { return }
         a.builtins.removeAll { $0.callID == call.callID }
         active = a
@@ -228,12 +229,23 @@ extension SessionRunner {
     /// Records a built-in call that did not run (bad arguments, no sandbox, turn ended) as a
     /// failed command with `output` for the model.
     func closeBuiltin(_ call: BuiltinCall, turnID: String, output: String, into change: inout Change, status: FunctionCallStatus = .incomplete) {
+        if call.name == HistorySearch.name {
+            // A function call of the runtime's: its result is a function call output.
+            appendBuiltinResult(call, turnID: turnID, error: output, into: &change)
+            return
+        }
         let command = (try? ShellTool.parseArguments(call.arguments).get())?.command ?? ""
         let item = CommandExecutionItem(id: call.itemID, turnID: turnID, command: command, cwd: nil, status: status, exitCode: nil, output: output, durationMs: 0)
-        change.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(output)]))
+        change.items.append(commandResult(item, call: call, output: output))
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
         change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        history.append(ModelInput.callOutput(for: call.raw, output: output))
+    }
+
+    /// The finished command's record, whose output (and the note on it, if any) joins the history.
+    private func commandResult(_ item: CommandExecutionItem, call: BuiltinCall, output: String) -> ItemRecord {
+        let record = withTimeReminder(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(output)]))
+        history.append(ModelInput.callOutput(for: call.raw, output: record.modelItem?["output"]?.stringValue ?? output))
+        return record
     }
 
     /// Ends a built-in call that could not run, telling the model why.
@@ -331,9 +343,8 @@ extension SessionRunner {
         item.output = stored.text
         var done = Change()
         removeBuiltin(call)
-        done.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(modelText)]))
+        done.items.append(commandResult(item, call: call, output: modelText))
         done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        history.append(ModelInput.callOutput(for: call.raw, output: modelText))
         guard await commitInLoop(done) else { return false }
         return !cancelled
     }
@@ -374,11 +385,10 @@ extension SessionRunner {
         item.output = output
         var done = Change()
         removeBuiltin(call)
-        done.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw, "output": .string(output)]))
+        done.items.append(commandResult(item, call: call, output: output))
         done.events.append(SessionEvent(.commandOutputDelta(
             PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0), delta: output)))
         done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        history.append(ModelInput.callOutput(for: call.raw, output: output))
         return await commitInLoop(done)
     }
 

@@ -25,8 +25,12 @@ actor SessionRunner {
     var backgroundCompactionCounter = 0
     /// Counts compactions of `history` (a background summary is for one epoch only).
     var historyEpoch = 0
-    /// Whether the session was ever compacted (the model then gets the history search tool).
+    /// Whether the session was ever compacted.
     var hasCompacted: Bool
+    /// `experimental.time_awareness`: the interval between time reminders within a turn, and
+    /// when the last one was given (in memory: after a restart the next item carries one).
+    let timeReminderInterval: Duration
+    var lastTimeReminder: ContinuousClock.Instant?
     let logger: Logger
     /// Where hosted sessions get their sandbox (nil: this server cannot run them).
     let sandboxHost: SandboxHost?
@@ -147,8 +151,10 @@ actor SessionRunner {
 
     init(
         record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger,
-        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil, modelCatalog: ModelCatalog = .builtIn
+        sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil, modelCatalog: ModelCatalog = .builtIn,
+        timeReminderInterval: Duration = .seconds(300)
     ) {
+        self.timeReminderInterval = timeReminderInterval
         self.sandboxIdleTimeout = sandboxIdleTimeout
         self.modelCatalog = modelCatalog
         self.projectID = record.projectID
@@ -364,17 +370,17 @@ actor SessionRunner {
         change.session = true
         change.events.append(SessionEvent(.sessionInProgress(record.session)))
         change.events.append(SessionEvent(.turnInProgress(t.turn)))
-        appendUserMessages(input, turnID: t.turn.id, into: &change)
+        appendUserMessages(input, turnID: t.turn.id, startsTurn: true, into: &change)
         a.record.runtime = a.runtimeJSON
         active = a
         change.turns.append(a.record)
         change.startStep = true
     }
 
-    private func appendUserMessages(_ messages: [InputMessage], turnID: String, into change: inout Change) {
-        for m in messages {
+    private func appendUserMessages(_ messages: [InputMessage], turnID: String, startsTurn: Bool = false, into change: inout Change) {
+        for (index, m) in messages.enumerated() {
             let item = SessionItem.message(MessageItem(id: IDGenerator.make(.item), turnID: turnID, role: .user, content: m.content, phase: nil, status: .completed))
-            let itemRecord = ItemRecord(item: item)
+            let itemRecord = withTimeReminder(ItemRecord(item: item), startsTurn: startsTurn && index == messages.count - 1)
             change.items.append(itemRecord)
             change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: nil)))
             if let modelItem = ModelInput.modelItem(for: itemRecord) { history.append(modelItem) }
@@ -388,7 +394,7 @@ actor SessionRunner {
             FunctionCallOutputItem(
                 id: IDGenerator.make(.item), turnID: turnID, callID: callID, output: output,
                 error: success ? nil : (error ?? "The tool call failed."), status: success ? .completed : .failed))
-        let itemRecord = ItemRecord(item: item)
+        let itemRecord = withTimeReminder(ItemRecord(item: item))
         change.items.append(itemRecord)
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: nil)))
         if let modelItem = ModelInput.modelItem(for: itemRecord) { history.append(modelItem) }
@@ -950,6 +956,12 @@ actor SessionRunner {
 
         let isClientTool = record.session.agent.config.functionTools.contains { $0.name == name }
         guard var a = active else { return }
+        if name == HistorySearch.name, !isClientTool {
+            // Answered by the runtime once the response is complete.
+            a.builtins.append(BuiltinCall(itemID: s.itemID, outputIndex: s.outputIndex, callID: callID, name: name, arguments: arguments, raw: raw))
+            active = a
+            return
+        }
         if isClientTool {
             a.pendingCalls.append(PendingCall(callID: callID, name: name, arguments: arguments, itemID: s.itemID, resolved: false))
         } else {

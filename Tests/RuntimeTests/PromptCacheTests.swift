@@ -103,7 +103,7 @@ struct ToolOutputBudgetTests {
             let sent = h.model.requests().last?.body["input"]?.arrayValue?.first { $0["type"]?.stringValue == "function_call_output" }?["output"]?.stringValue ?? ""
             #expect(sent.utf8.count < 11 * 1024)
             #expect(sent.hasPrefix("line 0 ") && sent.contains("line 2999 "))
-            #expect(sent.contains("bytes omitted") && sent.contains("The full result (\(big.utf8.count) bytes) is kept in this session's items."))
+            #expect(sent.contains("bytes omitted") && sent.contains("The full result (\(big.utf8.count) bytes) is kept in this session's history"))
             // The stored item keeps all of it.
             let stored = try await h.items(session.id).compactMap { item -> FunctionOutput? in
                 if case .functionCallOutput(let o) = item { return o.output }

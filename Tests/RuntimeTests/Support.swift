@@ -43,7 +43,8 @@ final class RuntimeHarness: Sendable {
         retry: RetryPolicy = RetryPolicy(maxRetries: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
         sandboxes: Bool = false,
         sandboxIdleTimeout: Duration? = .seconds(600),
-        modelCatalog: ModelCatalog = .builtIn
+        modelCatalog: ModelCatalog = .builtIn,
+        timeReminderInterval: Duration = .seconds(300)
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -66,7 +67,7 @@ final class RuntimeHarness: Sendable {
                 configuration: .init(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root), logger: logger)
         }
         let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost,
-            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
+            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
         let task = Task { try await runtime.run() }
         return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task)
     }
@@ -130,10 +131,12 @@ final class RuntimeHarness: Sendable {
 /// Runs `body` with a scripted model server and a runtime, and cleans both up.
 func withRuntime(
     sandboxes: Bool = false, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
+    timeReminderInterval: Duration = .seconds(300),
     _ body: (RuntimeHarness) async throws -> Void
 ) async throws {
     let model = try await ScriptedModelServer.start()
-    let harness = try await RuntimeHarness.start(model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog)
+    let harness = try await RuntimeHarness.start(
+        model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
     do {
         try await body(harness)
     } catch {

@@ -329,7 +329,8 @@ struct TurnTests {
                 #expect(r.body["prompt_cache_key"] == .string(session.id))
                 #expect(r.body["store"] == false && r.body["stream"] == true)
                 #expect(r.body["instructions"]?.stringValue?.hasSuffix("Be brief.") == true)
-                #expect(r.body["tools"]?.arrayValue?.count == 1)
+                // The client's function, then the runtime's history search.
+                #expect(r.body["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["f", "search_session_history"])
                 #expect(r.body["reasoning"]?["effort"] == "low")
                 #expect(r.body["include"] == ["reasoning.encrypted_content"])
             }

@@ -1,0 +1,260 @@
+import AgentsAPI
+import Storage
+
+extension SessionRunner {
+    /// Answers a `search_session_history` call from the stored items.
+    func runHistorySearch(_ call: BuiltinCall, turnID: String) async -> Bool {
+        var change = Change()
+        removeBuiltin(call)
+        switch HistorySearch.parse(call.arguments) {
+        case .failure(let error):
+            appendBuiltinResult(call, turnID: turnID, error: "The call could not run: \(error.message)", into: &change)
+        case .success(let arguments):
+            do {
+                let items = try await log.store.items(sessionID: sessionID)
+                appendBuiltinResult(call, turnID: turnID, output: HistorySearch.run(arguments, items: items), into: &change)
+            } catch {
+                logger.error("could not read the session's items for a history search", metadata: ["error": "\(error)"])
+                appendBuiltinResult(call, turnID: turnID, error: "The history could not be read. Try again.", into: &change)
+            }
+        }
+        return await commitInLoop(change)
+    }
+
+    /// The `function_call_output` item answering a call of the runtime's own function.
+    func appendBuiltinResult(_ call: BuiltinCall, turnID: String, output: String? = nil, error: String? = nil, into change: inout Change) {
+        let item = SessionItem.functionCallOutput(
+            FunctionCallOutputItem(
+                id: IDGenerator.make(.item), turnID: turnID, callID: call.callID, output: output.map { .text($0) }, error: error,
+                status: error == nil ? .completed : .failed))
+        let record = withTimeReminder(ItemRecord(item: item))
+        change.items.append(record)
+        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: nil)))
+        if let modelItem = ModelInput.modelItem(for: record) { history.append(modelItem) }
+    }
+}
+
+/// The built-in `search_session_history` tool: the model searches its own session's full
+/// history, including what a compaction replaced with a summary, and reads any item whole (in
+/// pages), e.g. a tool result that was capped for the model.
+enum HistorySearch {
+    static let name = "search_session_history"
+
+    static let definition: JSONValue = [
+        "type": "function",
+        "name": .string(name),
+        "description": """
+            Search this session's full history, including parts replaced by a summary when the conversation was \
+            compacted, and tool results that were cut short. Give `query` to list matching items (case-insensitive; \
+            every word must occur, "quoted phrases" stay together) with their IDs and an excerpt; give `item_id` to \
+            read one item whole, page by page with `offset`.
+            """,
+        "parameters": [
+            "type": "object",
+            "properties": [
+                "query": ["type": "string", "description": "Words or \"phrases\" to find."],
+                "item_id": ["type": "string", "description": "An item ID from a search result, to read that item."],
+                "offset": ["type": "integer", "description": "Where to continue reading the item (characters)."],
+                "max_results": ["type": "integer", "description": "At most this many results (1–20, default 10)."],
+            ],
+            "additionalProperties": false,
+        ],
+        "strict": false,
+    ]
+
+    static let defaultResults = 10
+    static let maxResults = 20
+    static let excerptCharacters = 240
+    /// One page of an item read whole: within the tool output budget (10 KiB, 256 lines).
+    static let pageBytes = 8_000
+    static let pageLines = 200
+
+    struct Arguments: Equatable {
+        var query: String?
+        var itemID: String?
+        var offset: Int
+        var maxResults: Int
+    }
+
+    static func parse(_ arguments: JSONValue) -> Result<Arguments, ToolArgumentError> {
+        var value = arguments
+        if case .string(let text) = arguments {
+            guard let parsed = try? JSONParser.parse(text) else {
+                return .failure(ToolArgumentError("The arguments are not valid JSON."))
+            }
+            value = parsed
+        }
+        guard case .object(let o) = value else { return .failure(ToolArgumentError("The arguments must be a JSON object.")) }
+        let query = o["query"]?.stringValue?.trimmingSpaces
+        let itemID = o["item_id"]?.stringValue?.trimmingSpaces
+        if (query ?? "").isEmpty && (itemID ?? "").isEmpty {
+            return .failure(ToolArgumentError("Give a non-empty `query` to search, or an `item_id` to read."))
+        }
+        let offset = Int(clamping: o["offset"]?.intValue ?? 0)
+        guard offset >= 0 else { return .failure(ToolArgumentError("`offset` must be 0 or more.")) }
+        let requested = o["max_results"]?.intValue.map { Int(clamping: $0) } ?? defaultResults
+        return .success(
+            Arguments(
+                query: query?.isEmpty == false ? query : nil, itemID: itemID?.isEmpty == false ? itemID : nil, offset: offset,
+                maxResults: min(max(requested, 1), maxResults)))
+    }
+
+    /// The tool's answer for the session's stored items.
+    static func run(_ arguments: Arguments, items: [ItemRecord]) -> String {
+        let entries = searchable(items)
+        if let itemID = arguments.itemID {
+            guard let entry = entries.first(where: { $0.id == itemID }) else {
+                return "No item '\(itemID)' in this session's history."
+            }
+            return page(entry, offset: arguments.offset)
+        }
+        return search(arguments.query ?? "", in: entries, maxResults: arguments.maxResults)
+    }
+
+    struct Entry {
+        var id: String
+        var label: String
+        var text: String
+    }
+
+    /// The items worth searching, as text, oldest first; the tool's own calls and results are
+    /// left out (searching them again would only repeat earlier answers).
+    static func searchable(_ items: [ItemRecord]) -> [Entry] {
+        var ownCalls = Set<String>()
+        var entries: [Entry] = []
+        for record in items {
+            guard let id = record.item.id else { continue }
+            switch record.item {
+            case .message(let m):
+                let text = m.content.map { part -> String in
+                    switch part {
+                    case .inputText(let t), .outputText(let t): return t
+                    case .inputImage: return "[image]"
+                    }
+                }.joined(separator: "\n")
+                entries.append(Entry(id: id, label: "\(m.role.rawValue) message", text: text))
+            case .reasoning(let r):
+                guard !r.summary.isEmpty else { continue }
+                entries.append(Entry(id: id, label: "reasoning summary", text: r.summary.joined(separator: "\n")))
+            case .functionCall(let f):
+                if f.name == name {
+                    ownCalls.insert(f.callID)
+                    continue
+                }
+                let arguments = f.arguments.stringValue ?? JSONWriter.string(f.arguments)
+                entries.append(Entry(id: id, label: "call of \(f.name) (\(f.callID))", text: "\(f.name)(\(arguments))"))
+            case .functionCallOutput(let o):
+                if ownCalls.contains(o.callID) { continue }
+                var text = o.error ?? ""
+                switch o.output {
+                case .text(let t)?: text += (text.isEmpty ? "" : "\n") + t
+                case .content(let parts)?:
+                    for case .inputText(let t) in parts { text += (text.isEmpty ? "" : "\n") + t }
+                case nil: break
+                }
+                entries.append(Entry(id: id, label: "result of \(o.callID)", text: text))
+            case .commandExecution(let c):
+                let exit = c.exitCode.map { " (exit \($0))" } ?? ""
+                entries.append(Entry(id: id, label: "command\(exit)", text: "$ \(c.command)\n\(c.output ?? "")"))
+            case .other(let o):
+                guard o["type"]?.stringValue == "compaction", let summary = o["summary"]?.stringValue else { continue }
+                entries.append(Entry(id: id, label: "compaction summary", text: summary))
+            }
+        }
+        return entries
+    }
+
+    /// The words and "quoted phrases" of a query, lowercased.
+    static func terms(_ query: String) -> [String] {
+        var terms: [String] = []
+        for (index, part) in query.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
+            if index % 2 == 1 {
+                let phrase = part.trimmingSpaces
+                if !phrase.isEmpty { terms.append(phrase.lowercased()) }
+            } else {
+                terms += part.split(whereSeparator: { $0.isWhitespace }).map { $0.lowercased() }
+            }
+        }
+        return terms
+    }
+
+    static func search(_ query: String, in entries: [Entry], maxResults: Int) -> String {
+        let terms = terms(query)
+        guard !terms.isEmpty else { return "Give a non-empty `query`." }
+        var matches: [(entry: Entry, at: String.Index)] = []
+        for entry in entries {
+            let lower = entry.text.lowercased()
+            guard terms.allSatisfy({ lower.contains($0) }) else { continue }
+            // Excerpts are cut from the original text around the first term.
+            let at = entry.text.range(of: terms[0], options: .caseInsensitive)?.lowerBound ?? entry.text.startIndex
+            matches.append((entry, at))
+        }
+        guard !matches.isEmpty else { return "No items match \(quoted(query)). Try fewer or different words." }
+        let shown = matches.suffix(maxResults)
+        var lines = [
+            matches.count > shown.count
+                ? "\(matches.count) items match \(quoted(query)); the \(shown.count) most recent, oldest first:"
+                : "\(matches.count) item\(matches.count == 1 ? "" : "s") match \(quoted(query)), oldest first:"
+        ]
+        for (entry, at) in shown {
+            lines.append("- [\(entry.id)] \(entry.label) (\(entry.text.count) characters): \(excerpt(entry.text, around: at))")
+        }
+        lines.append("Read an item whole with `item_id`.")
+        return lines.joined(separator: "\n")
+    }
+
+    static func quoted(_ query: String) -> String {
+        "'" + String(query.prefix(200)) + "'"
+    }
+
+    /// About `excerptCharacters` of `text` around `index`, on one line.
+    static func excerpt(_ text: String, around index: String.Index) -> String {
+        let before = text.distance(from: text.startIndex, to: index)
+        let start = text.index(index, offsetBy: -min(before, excerptCharacters / 3))
+        let end = text.index(start, offsetBy: excerptCharacters, limitedBy: text.endIndex) ?? text.endIndex
+        var s = String(text[start..<end]).split(whereSeparator: { $0.isNewline }).joined(separator: " ⏎ ")
+        if start > text.startIndex { s = "…" + s }
+        if end < text.endIndex { s += "…" }
+        return s
+    }
+
+    /// One page of an item's text from `offset` (characters): at most `pageBytes` and
+    /// `pageLines`, cut at a character boundary.
+    static func page(_ entry: Entry, offset: Int) -> String {
+        let total = entry.text.count
+        guard offset < max(total, 1) else { return "Item \(entry.id) has \(total) characters; offset \(offset) is past its end." }
+        let start = entry.text.index(entry.text.startIndex, offsetBy: offset)
+        var end = start
+        var bytes = 0
+        var lines = 0
+        while end < entry.text.endIndex {
+            let c = entry.text[end]
+            let size = c.utf8.count
+            if bytes + size > pageBytes { break }
+            if c.isNewline {
+                lines += 1
+                if lines >= pageLines { break }
+            }
+            bytes += size
+            end = entry.text.index(after: end)
+        }
+        let endOffset = offset + entry.text.distance(from: start, to: end)
+        var header = "Item \(entry.id), \(entry.label)"
+        if offset > 0 || endOffset < total { header += ", characters \(offset)–\(endOffset) of \(total)" }
+        var text = header + ":\n" + entry.text[start..<end]
+        if endOffset < total { text += "\n[Continue with offset \(endOffset).]" }
+        return text
+    }
+}
+
+/// Why a built-in tool's arguments were refused (shown to the model).
+struct ToolArgumentError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(self.drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
+    }
+}
