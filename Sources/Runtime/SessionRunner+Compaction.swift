@@ -146,6 +146,7 @@ extension SessionRunner {
         // Its tokens are spent whether or not the summary is used.
         switch outcome {
         case .summary(_, let usage), .failed(_, let usage):
+            guard !deleting else { return }
             addUsage(usage)
             if active == nil, usage != nil {
                 var change = Change()

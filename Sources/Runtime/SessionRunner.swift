@@ -54,7 +54,7 @@ actor SessionRunner {
     private var stepGeneration = 0
     /// Idempotency keys accepted by this runner (key → request hash), most recent last.
     private var recentKeys: [(key: String, hash: String)] = []
-    private var deleting = false
+    private(set) var deleting = false
     /// Set when a commit failed: in-memory state may differ from storage, so the runtime drops
     /// this runner and reloads the session from storage on next use.
     private(set) var isBroken = false
@@ -456,6 +456,7 @@ actor SessionRunner {
                 code: "session_active")
         }
         deleting = true
+        discardBackgroundCompaction()
         do {
             _ = try await log.store.deleteSession(projectID: projectID, id: sessionID)
         } catch {

@@ -1,9 +1,12 @@
-// Benchmarks for hosted environments (issue 3). Run with `scripts/bench` (release build).
+// Benchmarks. Run with `scripts/bench [sandbox|long-session]…` (release build; all by default).
 //
+// sandbox (hosted environments, issue 3; needs bubblewrap):
 // 1. Command overhead: `/bin/true` through a warm sandbox (request to the sandbox agent,
 //    fork/exec inside, exit status back) against running it directly on the host.
 // 2. Session create → `agent.session.environment.connected`, with a template whose package
 //    layer is already cached, through the runtime (no HTTP), against the scripted model server.
+//
+// long-session (issue 4): see LongSession.swift.
 import AgentsAPI
 import Foundation
 import Logging
@@ -46,6 +49,18 @@ func runDirectly() -> Duration {
 let iterations = Int(ProcessInfo.processInfo.environment["CMA_BENCH_ITERATIONS"] ?? "") ?? 300
 var logger = Logger(label: "cma-bench")
 logger.logLevel = ProcessInfo.processInfo.environment["CMA_BENCH_DEBUG"] == nil ? .warning : .debug
+let benchmarks = ["sandbox", "long-session"]
+let selected = CommandLine.arguments.count > 1 ? Array(CommandLine.arguments.dropFirst()) : benchmarks
+for name in selected where !benchmarks.contains(name) {
+    print("unknown benchmark '\(name)'; choose from: \(benchmarks.joined(separator: ", "))")
+    exit(2)
+}
+
+if selected.contains("long-session") {
+    try await LongSessionBenchmark.run(steps: 100, logger: logger)
+}
+guard selected.contains("sandbox") else { exit(0) }
+
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-bench-\(getpid())").path
 try FileManager.default.createDirectory(atPath: root + "/sandboxes/workspaces", withIntermediateDirectories: true)
 for path in [root, root + "/sandboxes", root + "/sandboxes/workspaces"] { _ = chmod(path, 0o700) }
