@@ -85,6 +85,34 @@ struct PromptCacheTests {
         await harness.stop()
         await model.shutdown()
     }
+
+    @Test func theSessionsCacheLifetimeMapsToTheProvidersRetention() async throws {
+        try await withRuntime { h in
+            h.model.enqueue(.message("one"), .message("two"))
+            let request = try SessionCreateRequest(
+                json: ["agent": ["model": "gpt-test"], "environment": ["type": "none"], "input": "Hi", "prompt_cache_options": ["ttl": "12h"]])
+            let sessionID = IDGenerator.make(.session)
+            let recorder = EventRecorder(h.runtime.subscribe(sessionID: sessionID))
+            _ = try await h.runtime.createSession(projectID: h.projectID, sessionID: sessionID, request: request)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            // Cleared: the next turn uses the provider's default retention.
+            _ = try await h.runtime.updateSession(
+                projectID: h.projectID, sessionID: sessionID, request: try SessionUpdateRequest(json: ["prompt_cache_options": .null]))
+            try await h.message(sessionID, "Again")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(20))
+
+            let requests = h.model.requests()
+            try #require(requests.count == 2)
+            #expect(requests[0].body["prompt_cache_retention"]?.stringValue == "24h")
+            #expect(requests[1].body["prompt_cache_retention"] == nil)
+            let turns = try await h.turns(sessionID)
+            #expect(turns.map(\.promptCacheTTL) == [.twelveHours, nil])
+            // Cached tokens are counted per turn and per session.
+            let session = try await h.session(sessionID)
+            #expect(turns[1].usage?.cachedTokens ?? 0 > 0)
+            #expect(session.usage?.cachedTokens == turns.reduce(0) { $0 + ($1.usage?.cachedTokens ?? 0) })
+        }
+    }
 }
 
 @Suite("Tool output budget")
