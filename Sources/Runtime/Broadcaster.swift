@@ -3,10 +3,12 @@ import Synchronization
 
 /// Fans committed events out to live subscribers of a session.
 ///
-/// Each subscriber has a bounded buffer. A subscriber that falls that far behind is cut off (its
-/// stream finishes with `overflowed` set) rather than stalling the session or growing memory.
+/// Each subscriber has a bounded buffer, in events and in bytes. A subscriber that falls that far
+/// behind is cut off (its stream finishes with `overflowed` set) rather than stalling the session
+/// or growing memory.
 public final class Broadcaster: Sendable {
     public static let defaultBufferSize = 4096
+    public static let defaultBufferBytes = 32 << 20
 
     /// What a subscriber receives: committed events, and periodic heartbeats so that idle
     /// connections are kept alive and dead ones are noticed.
@@ -19,9 +21,12 @@ public final class Broadcaster: Sendable {
     public final class Subscription: Sendable {
         public let id: Int
         public let sessionID: String
-        public let events: AsyncStream<Delivery>
+        public let events: Events
         fileprivate let continuation: AsyncStream<Delivery>.Continuation
         private let reason = Mutex<EndReason?>(nil)
+        /// Bytes of event JSON delivered to the buffer and not yet taken out of it.
+        private let bufferedBytes: ByteCounter
+        private let maxBytes: Int
         private weak let owner: Broadcaster?
 
         public enum EndReason: Sendable, Equatable {
@@ -33,11 +38,37 @@ public final class Broadcaster: Sendable {
             case shutdown
         }
 
-        fileprivate init(id: Int, sessionID: String, bufferSize: Int, owner: Broadcaster) {
+        /// The subscription's deliveries; taking one out frees its room in the buffer.
+        public struct Events: AsyncSequence, Sendable {
+            public typealias Element = Delivery
+            fileprivate let stream: AsyncStream<Delivery>
+            fileprivate let counter: ByteCounter
+
+            public struct AsyncIterator: AsyncIteratorProtocol {
+                fileprivate var base: AsyncStream<Delivery>.AsyncIterator
+                fileprivate let counter: ByteCounter
+
+                public mutating func next() async -> Delivery? {
+                    let delivery = await base.next()
+                    if case .event(let event)? = delivery { counter.release(event.json.count) }
+                    return delivery
+                }
+            }
+
+            public func makeAsyncIterator() -> AsyncIterator {
+                AsyncIterator(base: stream.makeAsyncIterator(), counter: counter)
+            }
+        }
+
+        fileprivate init(id: Int, sessionID: String, bufferSize: Int, maxBytes: Int, owner: Broadcaster) {
             self.id = id
             self.sessionID = sessionID
-            (events, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingOldest(bufferSize))
+            self.maxBytes = maxBytes
+            let (stream, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingOldest(bufferSize))
+            self.continuation = continuation
             self.owner = owner
+            self.bufferedBytes = ByteCounter()
+            self.events = Events(stream: stream, counter: bufferedBytes)
         }
 
         public var endReason: EndReason? { reason.withLock { $0 } }
@@ -47,10 +78,33 @@ public final class Broadcaster: Sendable {
             continuation.finish()
         }
 
+        /// Counts `bytes` into the buffer; false when that would exceed its byte bound (a single
+        /// event larger than the bound still fits into an empty buffer).
+        fileprivate func reserve(_ bytes: Int) -> Bool {
+            bufferedBytes.reserve(bytes, limit: maxBytes)
+        }
+
         /// Stops the subscription (e.g. when the client disconnects).
         public func cancel() {
             continuation.finish()
             owner?.remove(self)
+        }
+    }
+
+    /// Bytes buffered for one subscriber.
+    final class ByteCounter: Sendable {
+        private let bytes = Mutex(0)
+
+        func reserve(_ n: Int, limit: Int) -> Bool {
+            bytes.withLock { b in
+                if b + n > limit && b > 0 { return false }
+                b += n
+                return true
+            }
+        }
+
+        func release(_ n: Int) {
+            bytes.withLock { $0 = max(0, $0 - n) }
         }
     }
 
@@ -61,16 +115,18 @@ public final class Broadcaster: Sendable {
 
     private let state = Mutex(State())
     private let bufferSize: Int
+    private let bufferBytes: Int
 
-    public init(bufferSize: Int = Broadcaster.defaultBufferSize) {
+    public init(bufferSize: Int = Broadcaster.defaultBufferSize, bufferBytes: Int = Broadcaster.defaultBufferBytes) {
         self.bufferSize = bufferSize
+        self.bufferBytes = bufferBytes
     }
 
     /// Registers a subscriber; it receives every event published after this call returns.
     public func subscribe(sessionID: String) -> Subscription {
         state.withLock { s in
             s.nextID += 1
-            let sub = Subscription(id: s.nextID, sessionID: sessionID, bufferSize: bufferSize, owner: self)
+            let sub = Subscription(id: s.nextID, sessionID: sessionID, bufferSize: bufferSize, maxBytes: bufferBytes, owner: self)
             s.subscribers[sessionID, default: [:]][sub.id] = sub
             let id = sub.id
             sub.continuation.onTermination = { [weak self] _ in
@@ -101,6 +157,11 @@ public final class Broadcaster: Sendable {
         let subs = state.withLock { s in s.subscribers[sessionID].map { Array($0.values) } ?? [] }
         for sub in subs {
             for event in events {
+                guard sub.reserve(event.json.count) else {
+                    sub.end(.overflowed)
+                    remove(sub)
+                    break
+                }
                 if case .dropped = sub.continuation.yield(.event(event)) {
                     sub.end(.overflowed)
                     remove(sub)

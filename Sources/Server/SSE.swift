@@ -54,21 +54,47 @@ enum SSE {
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
+    /// Events to send from the log before following the live subscription.
+    struct Replay: Sendable {
+        var store: any Store
+        /// Replay the events after this position of the session's log.
+        var afterSequence: Int64
+    }
+
+    /// Events read from the log per query while replaying.
+    static let replayPage = 500
+
     /// A streaming response that relays `subscription` until it ends, the client goes away, or
-    /// the terminator says the stream is complete.
-    static func response(request: Request, subscription: Broadcaster.Subscription, terminator: Terminator, obfuscate: Bool) -> Response {
+    /// the terminator says the stream is complete. With `replay`, the logged events after a
+    /// position come first; the subscription (opened before the log is read) then continues
+    /// from the first event not yet sent, so nothing is missed or sent twice.
+    static func response(request: Request, subscription: Broadcaster.Subscription, terminator: Terminator, obfuscate: Bool, replay: Replay? = nil) -> Response {
         Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 var terminator = terminator
                 var completed = false
+                var lastSent = replay?.afterSequence ?? 0
                 do {
                     try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        if let replay {
+                            while true {
+                                let page = try await replay.store.events(sessionID: subscription.sessionID, afterSequence: lastSent, limit: replayPage)
+                                for event in page {
+                                    try await writer.write(frame(event, obfuscate: obfuscate))
+                                    lastSent = event.sequence
+                                }
+                                if page.count < replayPage { break }
+                            }
+                        }
                         for await delivery in subscription.events {
                             switch delivery {
                             case .heartbeat:
                                 try await writer.write(ByteBuffer(string: ": ping\n\n"))
                             case .event(let event):
+                                // Already sent from the log.
+                                if event.sequence <= lastSent { continue }
+                                lastSent = event.sequence
                                 try await writer.write(frame(event, obfuscate: obfuscate))
                                 if terminator.isDone(after: event) {
                                     completed = true
@@ -86,7 +112,7 @@ enum SSE {
                 if completed {
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 } else if subscription.endReason == .overflowed {
-                    try await writer.write(overflowFrame(sessionID: subscription.sessionID))
+                    try await writer.write(overflowFrame(sessionID: subscription.sessionID, lastSent: lastSent))
                 }
                 try await writer.finish(nil)
             })
@@ -119,13 +145,14 @@ enum SSE {
         return String((0..<length).map { _ in paddingAlphabet.randomElement(using: &rng)! })
     }
 
-    static func overflowFrame(sessionID: String) -> ByteBuffer {
+    static func overflowFrame(sessionID: String, lastSent: Int64) -> ByteBuffer {
         let event = SessionEvent(
             .error(
                 sessionID: sessionID,
                 error: SessionError(
                     type: "server_error",
-                    message: "This stream fell too far behind the session's events and was closed. Reconnect, and read missed items from the list endpoints.",
+                    message: "This stream fell too far behind the session's events and was closed. Reconnect with "
+                        + "`starting_after` set to the `event_id` of the last event you received to get the rest without a gap.",
                     code: "stream_buffer_overflow", param: nil)))
         var buffer = ByteBuffer()
         buffer.writeString("event: error\ndata: ")

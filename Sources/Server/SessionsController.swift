@@ -131,14 +131,27 @@ struct SessionsController {
                 throw APIError(status: .badRequest, message: "Invalid 'include_obfuscation': use true or false.", param: "include_obfuscation", code: "invalid_value")
             }
         }
-        // Subscribe before checking that the session exists, so that nothing committed after
-        // the check can be missed.
+        let startingAfter = request.queryValue("starting_after")
+        if let startingAfter, startingAfter.isEmpty || startingAfter.utf8.count > RequestLimits.maxIDLength {
+            throw APIError(status: .badRequest, message: "Invalid 'starting_after': give the event_id of an event of this session.", param: "starting_after", code: "invalid_value")
+        }
+        // Subscribe before checking that the session exists (and before reading the log), so
+        // that nothing committed after the check can be missed.
         let subscription = runtime.subscribe(sessionID: id)
         guard try await store.sessionJSON(projectID: context.projectID, id: id) != nil else {
             subscription.cancel()
             throw Self.notFound(id)
         }
-        return SSE.response(request: request, subscription: subscription, terminator: .init(.live), obfuscate: obfuscate)
+        var replay: SSE.Replay?
+        if let startingAfter {
+            guard let sequence = try await store.eventSequence(sessionID: id, eventID: startingAfter) else {
+                subscription.cancel()
+                throw APIError(
+                    status: .badRequest, message: "No event '\(startingAfter)' in the log of session '\(id)'.", param: "starting_after", code: "invalid_value")
+            }
+            replay = SSE.Replay(store: store, afterSequence: sequence)
+        }
+        return SSE.response(request: request, subscription: subscription, terminator: .init(.live), obfuscate: obfuscate, replay: replay)
     }
 
     // MARK: Items and turns

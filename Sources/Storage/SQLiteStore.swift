@@ -475,6 +475,12 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func eventSequence(sessionID: String, eventID: String) async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE event_id = ? AND session_id = ?", arguments: [eventID, sessionID])
+        }
+    }
+
     public func lastEventSequence(sessionID: String) async throws -> Int64 {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE session_id = ?", arguments: [sessionID]) ?? 0

@@ -219,6 +219,8 @@ public protocol Store: Sendable {
     func commit(_ writes: [SessionWrite]) async throws -> [[StoredEvent]]
     func events(sessionID: String, afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
     func lastEventSequence(sessionID: String) async throws -> Int64
+    /// The position of an event in its session's log, or nil when the session has no such event.
+    func eventSequence(sessionID: String, eventID: String) async throws -> Int64?
 
     // Sandboxes
     /// A number unique to this session among all sessions ever created here, stable across
