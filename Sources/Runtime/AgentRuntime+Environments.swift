@@ -57,11 +57,12 @@ extension AgentRuntime {
 
     /// `POST /agents/environments`: records the environment and provisions its sandbox in the
     /// background (`pending` → `ready`, or `failed`).
-    public func createEnvironment(projectID: String, params: HostedEnvironmentParams) async throws -> EnvironmentInfo {
+    public func createEnvironment(projectID: String, id: String? = nil, params: HostedEnvironmentParams) async throws -> EnvironmentInfo {
         guard let host = sandboxHost else {
             throw RuntimeError.invalid(.notAvailable("Hosted environments need bubblewrap on the server (see the README); they are", param: "environment.type"))
         }
-        let (hosted, secrets) = try await resolve(projectID: projectID, params: params, paramPrefix: "environment")
+        var (hosted, secrets) = try await resolve(projectID: projectID, params: params, paramPrefix: "environment")
+        if let id { hosted.id = id }
         let record = EnvironmentRecord(projectID: projectID, hosted: hosted, secrets: secrets, status: .pending)
         try await store.insertEnvironment(record)
         startProvisioning(record, host: host)
@@ -264,9 +265,9 @@ extension AgentRuntime {
 
     // MARK: Templates
 
-    public func createTemplate(projectID: String, params: HostedEnvironmentParams) async throws -> EnvironmentTemplate {
+    public func createTemplate(projectID: String, id: String? = nil, params: HostedEnvironmentParams) async throws -> EnvironmentTemplate {
         let now = currentUnixSeconds()
-        var template = EnvironmentTemplate(id: IDGenerator.make(.template), createdAt: now, updatedAt: now)
+        var template = EnvironmentTemplate(id: id ?? IDGenerator.make(.template), createdAt: now, updatedAt: now)
         var secrets = HostedEnvironmentSecrets()
         let sizes = try await fileSizes(projectID: projectID, ids: params.referencedFileIDs)
         do {
@@ -295,8 +296,8 @@ extension AgentRuntime {
 
     // MARK: Files API
 
-    public func uploadFile(projectID: String, filename: String, purpose: String, content: [UInt8]) async throws -> FileObject {
-        let file = FileObject(id: IDGenerator.make(.file), bytes: Int64(content.count), createdAt: currentUnixSeconds(), filename: filename, purpose: purpose)
+    public func uploadFile(projectID: String, id: String? = nil, filename: String, purpose: String, content: [UInt8]) async throws -> FileObject {
+        let file = FileObject(id: id ?? IDGenerator.make(.file), bytes: Int64(content.count), createdAt: currentUnixSeconds(), filename: filename, purpose: purpose)
         try await store.insertFile(projectID: projectID, file: file, content: content)
         return file
     }

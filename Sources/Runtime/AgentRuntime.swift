@@ -63,6 +63,7 @@ public final class AgentRuntime: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.recover() }
                 group.addTask { await self.heartbeats() }
+                group.addTask { await self.purgeExpiredKeys() }
                 // The writer loop runs until `shutdown()` has stopped the log and it is drained.
                 await self.log.run()
                 group.cancelAll()
@@ -93,6 +94,19 @@ public final class AgentRuntime: Service {
         await withTaskGroup(of: Void.self) { group in
             for runner in all { group.addTask { await runner.stopSandbox() } }
             for entry in warm { group.addTask { await entry.stop() } }
+        }
+    }
+
+    /// Forgets idempotency keys older than 24 hours, at start and then hourly.
+    private func purgeExpiredKeys() async {
+        while !Task.isCancelled {
+            do {
+                let purged = try await store.purgeIdempotencyKeys(createdBefore: IdempotencyKeys.oldestLive)
+                if purged > 0 { logger.info("purged expired idempotency keys", metadata: ["count": "\(purged)"]) }
+            } catch {
+                logger.warning("could not purge expired idempotency keys", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: .seconds(3600)) } catch { return }
         }
     }
 

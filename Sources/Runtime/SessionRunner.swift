@@ -53,7 +53,7 @@ actor SessionRunner {
     /// Identifies the current step task, so a finishing task never clears its successor.
     private var stepGeneration = 0
     /// Idempotency keys accepted by this runner (key → request hash), most recent last.
-    private var recentKeys: [(key: String, hash: String)] = []
+    private var recentKeys: [(key: String, hash: String, at: Int64)] = []
     private(set) var deleting = false
     /// Set when a commit failed: in-memory state may differ from storage, so the runtime drops
     /// this runner and reloads the session from storage on next use.
@@ -298,13 +298,13 @@ actor SessionRunner {
     }
 
     private func replayed(key: String, hash: String) throws -> Bool {
-        guard let previous = recentKeys.last(where: { $0.key == key }) else { return false }
+        guard let previous = recentKeys.last(where: { $0.key == key && $0.at >= IdempotencyKeys.oldestLive }) else { return false }
         guard previous.hash == hash else { throw Self.keyReuse() }
         return true
     }
 
     private func remember(key: String, hash: String) {
-        recentKeys.append((key, hash))
+        recentKeys.append((key, hash, currentUnixSeconds()))
         if recentKeys.count > 1024 { recentKeys.removeFirst(recentKeys.count - 1024) }
     }
 

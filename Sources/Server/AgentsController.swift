@@ -18,10 +18,15 @@ struct AgentsController {
         var request = request
         let body = try await request.jsonBody()
         let params = try AgentCreateRequest(json: body.value)
-        let now = currentUnixSeconds()
-        let agent = Agent(id: IDGenerator.make(.agent), name: params.name, createdAt: now, updatedAt: now, metadata: params.metadata, config: params.config)
-        try await store.insertAgent(projectID: context.projectID, agent: agent)
-        return JSONResponse.make(agent)
+        return try await Idempotency(store: store).run(
+            request, context: context, scope: "agents.create", requestHash: Hashing.sha256Hex(body.canonical), makeID: { IDGenerator.make(.agent) },
+            existing: { id in try await store.agent(projectID: context.projectID, id: id)?.jsonBytes }
+        ) { id in
+            let now = currentUnixSeconds()
+            let agent = Agent(id: id, name: params.name, createdAt: now, updatedAt: now, metadata: params.metadata, config: params.config)
+            try await store.insertAgent(projectID: context.projectID, agent: agent)
+            return .json(agent.jsonBytes)
+        }
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {

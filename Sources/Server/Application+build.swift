@@ -23,6 +23,11 @@ public func buildRouter(runtime: AgentRuntime, logger: Logger) -> Router<APIRequ
     router.get("/health") { _, _ -> Response in
         JSONResponse.make(bytes: Array(#"{"status":"ok"}"#.utf8))
     }
+    // The API's description needs no key.
+    let openAPI = Array(OpenAPIDocument.json.utf8)
+    router.get("/v1/openapi.json") { _, _ -> Response in
+        JSONResponse.make(bytes: openAPI)
+    }
     let v1 = router.group("v1")
     v1.add(middleware: AuthMiddleware(store: runtime.store))
     SessionsController(runtime: runtime).addRoutes(to: v1)

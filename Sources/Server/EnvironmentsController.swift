@@ -34,7 +34,13 @@ struct EnvironmentsController {
             throw APIError.invalid(.notAvailable("Vaults are", param: "vault_ids"))
         }
         let params = try HostedEnvironmentParams.parse(try r.object("environment"), context: .prewarm)
-        return JSONResponse.make(try await runtime.createEnvironment(projectID: context.projectID, params: params))
+        return try await Idempotency(store: store).run(
+            request, context: context, scope: "environments.create", requestHash: Hashing.sha256Hex(body.canonical),
+            makeID: { IDGenerator.make(.environment) },
+            existing: { id in try await store.environment(projectID: context.projectID, id: id).map { $0.info.jsonBytes } }
+        ) { id in
+            .json(try await runtime.createEnvironment(projectID: context.projectID, id: id, params: params).jsonBytes)
+        }
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -57,7 +63,13 @@ struct EnvironmentsController {
         var request = request
         let body = try await request.jsonBody()
         let file = try HostedFileParam.parse(try JSONReader(body.value))
-        return JSONResponse.make(try await runtime.writeEnvironmentFile(projectID: context.projectID, environmentID: id, file: file))
+        // Writing the same file again changes nothing, so a request cut short is simply redone.
+        return try await Idempotency(store: store).run(
+            request, context: context, scope: "environment_files.create:\(id)", requestHash: Hashing.sha256Hex(body.canonical), makeID: { "" },
+            existing: { _ in nil }
+        ) { _ in
+            .json(try await runtime.writeEnvironmentFile(projectID: context.projectID, environmentID: id, file: file).jsonBytes)
+        }
     }
 
     /// A token page (§1.3): `page` is an opaque token bound to the same path and order.
@@ -90,7 +102,12 @@ struct EnvironmentsController {
         var request = request
         let body = try await request.jsonBody()
         let params = try HostedEnvironmentParams.parse(try JSONReader(body.value), context: .template)
-        return JSONResponse.make(try await runtime.createTemplate(projectID: context.projectID, params: params))
+        return try await Idempotency(store: store).run(
+            request, context: context, scope: "templates.create", requestHash: Hashing.sha256Hex(body.canonical), makeID: { IDGenerator.make(.template) },
+            existing: { id in try await store.template(projectID: context.projectID, id: id)?.template.jsonBytes }
+        ) { id in
+            .json(try await runtime.createTemplate(projectID: context.projectID, id: id, params: params).jsonBytes)
+        }
     }
 
     @Sendable func getTemplate(_ request: Request, context: APIRequestContext) async throws -> Response {

@@ -46,9 +46,16 @@ struct FilesController {
             throw APIError(
                 status: .badRequest, message: "Invalid value for 'purpose': '\(purpose.prefix(64))'. Use 'user_data' for environment files.", param: "purpose", code: "invalid_value")
         }
-        let name = String(filename.split(separator: "/").last ?? "").prefix(255)
-        let object = try await runtime.uploadFile(projectID: context.projectID, filename: String(name), purpose: purpose, content: file.body)
-        return JSONResponse.make(object)
+        let name = String(String(filename.split(separator: "/").last ?? "").prefix(255))
+        // The hash covers what the form says, not its bytes: a retried upload has a new boundary.
+        var hashed = Array("\(name.utf8.count):\(name)\(purpose.utf8.count):\(purpose)".utf8)
+        hashed += file.body
+        return try await Idempotency(store: store).run(
+            request, context: context, scope: "files.create", requestHash: Hashing.sha256Hex(hashed), makeID: { IDGenerator.make(.file) },
+            existing: { id in try await store.file(projectID: context.projectID, id: id)?.jsonBytes }
+        ) { id in
+            .json(try await runtime.uploadFile(projectID: context.projectID, id: id, filename: name, purpose: purpose, content: file.body).jsonBytes)
+        }
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {

@@ -48,9 +48,13 @@ enum SSE {
         }
     }
 
+    /// `Connection: close`: the connection is not reused after a stream (the server closes it once
+    /// the stream has been watched for the client going away), and saying so keeps clients from
+    /// sending their next request on it.
     static let headers: HTTPFields = [
         .contentType: "text/event-stream",
         .cacheControl: "no-cache",
+        .connection: "close",
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
@@ -83,6 +87,10 @@ enum SSE {
                                 for event in page {
                                     try await writer.write(frame(event, obfuscate: obfuscate))
                                     lastSent = event.sequence
+                                    if terminator.isDone(after: event) {
+                                        completed = true
+                                        return
+                                    }
                                 }
                                 if page.count < replayPage { break }
                             }

@@ -10,8 +10,6 @@ struct SessionsController {
     let runtime: AgentRuntime
     var store: any Store { runtime.store }
 
-    static let maxIdempotencyKeyLength = 256
-
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post("agents/sessions", use: create)
         group.get("agents/sessions", use: list)
@@ -44,20 +42,33 @@ struct SessionsController {
         var request = request
         let body = try await request.jsonBody()
         let params = try SessionCreateRequest(json: body.value)
-        let sessionID = IDGenerator.make(.session)
-        guard params.stream else {
-            let session = try await runtime.createSession(projectID: context.projectID, sessionID: sessionID, request: params)
-            return JSONResponse.make(session)
+        return try await Idempotency(store: store).run(
+            request, context: context, scope: "sessions.create", requestHash: Hashing.sha256Hex(body.canonical), makeID: { IDGenerator.make(.session) },
+            existing: { id in try await store.sessionJSON(projectID: context.projectID, id: id).map { Array($0.json.utf8) } },
+            replay: params.stream ? { id in replayCreateStream(request, sessionID: id, obfuscate: params.includeObfuscation) } : nil
+        ) { sessionID in
+            guard params.stream else {
+                let session = try await runtime.createSession(projectID: context.projectID, sessionID: sessionID, request: params)
+                return .json(session.jsonBytes)
+            }
+            // Subscribe before anything is written, so the stream starts with agent.session.created.
+            let subscription = runtime.subscribe(sessionID: sessionID)
+            do {
+                _ = try await runtime.createSession(projectID: context.projectID, sessionID: sessionID, request: params)
+            } catch {
+                subscription.cancel()
+                throw error
+            }
+            return .stream(SSE.response(request: request, subscription: subscription, terminator: .init(.initialTurn), obfuscate: params.includeObfuscation))
         }
-        // Subscribe before anything is written, so the stream starts with agent.session.created.
+    }
+
+    /// A retried streamed create (same Idempotency-Key): the same stream again, from the log.
+    private func replayCreateStream(_ request: Request, sessionID: String, obfuscate: Bool) -> Response {
         let subscription = runtime.subscribe(sessionID: sessionID)
-        do {
-            _ = try await runtime.createSession(projectID: context.projectID, sessionID: sessionID, request: params)
-        } catch {
-            subscription.cancel()
-            throw error
-        }
-        return SSE.response(request: request, subscription: subscription, terminator: .init(.initialTurn), obfuscate: params.includeObfuscation)
+        return SSE.response(
+            request: request, subscription: subscription, terminator: .init(.initialTurn), obfuscate: obfuscate,
+            replay: SSE.Replay(store: store, afterSequence: 0))
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -109,10 +120,7 @@ struct SessionsController {
     @Sendable func submitEvents(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("session_id")
         var request = request
-        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-        if let key, key.isEmpty || key.utf8.count > Self.maxIdempotencyKeyLength {
-            throw APIError(status: .badRequest, message: "The Idempotency-Key header must be 1 to \(Self.maxIdempotencyKeyLength) bytes long.", param: "Idempotency-Key", code: "invalid_value")
-        }
+        let key = try Idempotency.key(of: request)
         let body = try await request.jsonBody()
         let inputs = try SessionInput.parseRequest(body.value)
         try await runtime.submit(

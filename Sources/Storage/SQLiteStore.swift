@@ -540,12 +540,45 @@ public final class SQLiteStore: Store {
 
     public func idempotencyRecord(projectID: String, scope: String, key: String) async throws -> IdempotencyRecord? {
         try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT request_hash, status, response FROM idempotency_keys WHERE project_id = ? AND scope = ? AND key = ?",
-                arguments: [projectID, scope, key]
-            ).map { row in
-                IdempotencyRecord(scope: scope, key: key, requestHash: row["request_hash"], status: row["status"], response: row["response"])
-            }
+            try Self.liveIdempotencyRecord(db, projectID: projectID, scope: scope, key: key)
+        }
+    }
+
+    private static func liveIdempotencyRecord(_ db: Database, projectID: String, scope: String, key: String) throws -> IdempotencyRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT request_hash, status, response FROM idempotency_keys WHERE project_id = ? AND scope = ? AND key = ? AND created_at >= ?",
+            arguments: [projectID, scope, key, IdempotencyKeys.oldestLive]
+        ).map { row in
+            IdempotencyRecord(scope: scope, key: key, requestHash: row["request_hash"], status: row["status"], response: row["response"])
+        }
+    }
+
+    public func reserveIdempotencyKey(projectID: String, record: IdempotencyRecord) async throws -> IdempotencyRecord? {
+        try await pool.write { db in
+            if let live = try Self.liveIdempotencyRecord(db, projectID: projectID, scope: record.scope, key: record.key) { return live }
+            try Self.saveIdempotency(db, projectID: projectID, record: record)
+            return nil
+        }
+    }
+
+    public func completeIdempotencyKey(projectID: String, scope: String, key: String, status: Int, response: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE idempotency_keys SET status = ?, response = ? WHERE project_id = ? AND scope = ? AND key = ?",
+                arguments: [status, response, projectID, scope, key])
+        }
+    }
+
+    public func deleteIdempotencyKey(projectID: String, scope: String, key: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE project_id = ? AND scope = ? AND key = ?", arguments: [projectID, scope, key])
+        }
+    }
+
+    public func purgeIdempotencyKeys(createdBefore unixSeconds: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [unixSeconds])
+            return db.changesCount
         }
     }
 
@@ -559,9 +592,11 @@ public final class SQLiteStore: Store {
         try db.execute(
             sql: """
                 INSERT INTO idempotency_keys (project_id, scope, key, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(project_id, scope, key) DO NOTHING
+                ON CONFLICT(project_id, scope, key) DO UPDATE SET
+                    request_hash = excluded.request_hash, status = excluded.status, response = excluded.response, created_at = excluded.created_at
+                WHERE idempotency_keys.created_at < ?
                 """,
-            arguments: [projectID, record.scope, record.key, record.requestHash, record.status, record.response, currentUnixSeconds()])
+            arguments: [projectID, record.scope, record.key, record.requestHash, record.status, record.response, currentUnixSeconds(), IdempotencyKeys.oldestLive])
     }
 
     // MARK: Pagination

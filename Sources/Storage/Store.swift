@@ -258,7 +258,22 @@ public protocol Store: Sendable {
     func listEnvironments(projectID: String, query: ListQuery) async throws -> Page<StoredObject>
     func deleteEnvironment(projectID: String, id: String) async throws -> Bool
 
-    // Idempotency
+    // Idempotency (keys are kept 24 hours: older ones are ignored and purged)
     func idempotencyRecord(projectID: String, scope: String, key: String) async throws -> IdempotencyRecord?
     func saveIdempotencyRecord(projectID: String, record: IdempotencyRecord) async throws
+    /// Inserts `record` unless a live record has the key; returns that record, or nil when
+    /// `record` was inserted.
+    func reserveIdempotencyKey(projectID: String, record: IdempotencyRecord) async throws -> IdempotencyRecord?
+    /// Replaces the outcome of a reserved key.
+    func completeIdempotencyKey(projectID: String, scope: String, key: String, status: Int, response: String) async throws
+    /// Forgets a key (a reserved request that changed nothing).
+    func deleteIdempotencyKey(projectID: String, scope: String, key: String) async throws
+    /// Deletes keys created before `unixSeconds`; returns how many.
+    func purgeIdempotencyKeys(createdBefore unixSeconds: Int64) async throws -> Int
+}
+
+public enum IdempotencyKeys {
+    /// How long a key is remembered.
+    public static let lifetimeSeconds: Int64 = 24 * 3600
+    public static var oldestLive: Int64 { currentUnixSeconds() - lifetimeSeconds }
 }
