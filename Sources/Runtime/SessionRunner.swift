@@ -189,6 +189,8 @@ actor SessionRunner {
 
     func commit(_ change: Change, idempotency: IdempotencyRecord? = nil) async throws {
         guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
+        // Nothing is written for a session being deleted (a late write would bring its row back).
+        guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
         guard !change.isEmpty || idempotency != nil else { return }
         let write = SessionWrite(
             projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
@@ -458,6 +460,8 @@ actor SessionRunner {
         deleting = true
         discardBackgroundCompaction()
         do {
+            // Writes already queued (a concurrent update) land first: the delete comes after them.
+            try await log.enqueue(SessionWrite(projectID: projectID, sessionID: sessionID)).value()
             _ = try await log.store.deleteSession(projectID: projectID, id: sessionID)
         } catch {
             deleting = false

@@ -25,7 +25,12 @@ struct FilesController {
             throw APIError(status: .badRequest, message: "Upload files as multipart/form-data with the fields 'file' and 'purpose'.", param: "file", code: "invalid_value")
         }
         var request = request
-        let buffer = try await request.collectBody(upTo: AgentRuntime.maxUploadBytes + 64 * 1024)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: AgentRuntime.maxUploadBytes + 64 * 1024)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(status: .contentTooLarge, message: "The upload is too large (limit \(AgentRuntime.maxUploadBytes) bytes per file).", param: "file", code: "request_too_large")
+        }
         let parts: [MultipartForm.Part]
         do {
             parts = try MultipartForm.parse(Array(buffer.readableBytesView), boundary: boundary)
@@ -141,29 +146,61 @@ enum MultipartForm {
         }
     }
 
-    private static func parameter(_ key: String, in line: Substring) -> String? {
-        for piece in line.split(separator: ";").dropFirst() {
-            let trimmed = piece.trimmingCharacters(in: .whitespaces)
-            guard trimmed.lowercased().hasPrefix(key + "=") else { continue }
-            var value = String(trimmed.dropFirst(key.count + 1))
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value
+    /// A parameter of a `Content-Disposition` line: `; key=value` or `; key="quoted value"`, where a
+    /// quoted value may contain `;` and backslash-escaped characters.
+    static func parameter(_ key: String, in line: Substring) -> String? {
+        var pieces: [(name: String, value: String)] = []
+        var chars = line.drop { $0 != ";" }.makeIterator()
+        var current: Character? = chars.next()
+        while current == ";" {
+            var name = ""
+            current = chars.next()
+            while let c = current, c != "=", c != ";" {
+                name.append(c)
+                current = chars.next()
+            }
+            var value = ""
+            if current == "=" {
+                current = chars.next()
+                while let c = current, c == " " || c == "\t" { current = chars.next() }
+                if current == "\"" {
+                    current = chars.next()
+                    while let c = current, c != "\"" {
+                        if c == "\\" { current = chars.next() }
+                        if let escaped = current { value.append(escaped) }
+                        current = chars.next()
+                    }
+                    current = chars.next()  // past the closing quote
+                    while let c = current, c != ";" { current = chars.next() }
+                } else {
+                    while let c = current, c != ";" {
+                        value.append(c)
+                        current = chars.next()
+                    }
+                    value = value.trimmingCharacters(in: .whitespaces)
+                }
+            }
+            pieces.append((name.trimmingCharacters(in: .whitespaces).lowercased(), value))
         }
-        return nil
+        return pieces.first { $0.name == key }?.value
     }
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        var i = start
-        let last = haystack.count - needle.count
-        let first = needle[0]
-        while i <= last {
-            if haystack[i] == first {
-                var j = 1
-                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return i }
-            }
-            i += 1
+    /// The first occurrence of `needle` in `haystack` at or after `start` (Knuth–Morris–Pratt:
+    /// linear in the input, whatever the boundary looks like).
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count - start >= needle.count else { return nil }
+        var failure = [Int](repeating: 0, count: needle.count)
+        var k = 0
+        for i in 1..<max(needle.count, 1) {
+            while k > 0 && needle[i] != needle[k] { k = failure[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            failure[i] = k
+        }
+        var matched = 0
+        for i in start..<haystack.count {
+            while matched > 0 && haystack[i] != needle[matched] { matched = failure[matched - 1] }
+            if haystack[i] == needle[matched] { matched += 1 }
+            if matched == needle.count { return i - needle.count + 1 }
         }
         return nil
     }
