@@ -25,6 +25,8 @@ public struct APIRequestContext: RequestContext {
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let store: any Store
+    /// Per-key request limits (nil: none).
+    let limiter: RateLimiter?
     let cache = KeyCache()
 
     final class KeyCache: Sendable {
@@ -60,6 +62,9 @@ struct AuthMiddleware: RouterMiddleware {
         }
         guard let projectID else {
             throw APIError(status: .unauthorized, message: "Incorrect API key provided.", code: "invalid_api_key")
+        }
+        if let limiter, case .denied(let retryAfter) = limiter.take(hash) {
+            throw limiter.error(retryAfter: retryAfter)
         }
         var context = context
         context.projectID = projectID

@@ -9,15 +9,18 @@ import NIOCore
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// Request limits per API key (nil: unlimited).
+    public var rateLimit: RateLimit?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, rateLimit: RateLimit? = .standard) {
         self.host = host
         self.port = port
+        self.rateLimit = rateLimit
     }
 }
 
 /// The router: `/v1/…` routes behind error and auth middleware.
-public func buildRouter(runtime: AgentRuntime, logger: Logger) -> Router<APIRequestContext> {
+public func buildRouter(runtime: AgentRuntime, logger: Logger, rateLimit: RateLimit? = .standard) -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))
     router.get("/health") { _, _ -> Response in
@@ -29,7 +32,7 @@ public func buildRouter(runtime: AgentRuntime, logger: Logger) -> Router<APIRequ
         JSONResponse.make(bytes: openAPI)
     }
     let v1 = router.group("v1")
-    v1.add(middleware: AuthMiddleware(store: runtime.store))
+    v1.add(middleware: AuthMiddleware(store: runtime.store, limiter: rateLimit.map(RateLimiter.init(limit:))))
     SessionsController(runtime: runtime).addRoutes(to: v1)
     AgentsController(store: runtime.store).addRoutes(to: v1)
     EnvironmentsController(runtime: runtime).addRoutes(to: v1)
@@ -47,7 +50,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(runtime: runtime, logger: logger),
+        router: buildRouter(runtime: runtime, logger: logger, rateLimit: configuration.rateLimit),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cma"),
         onServerRunning: onServerRunning,
         logger: logger)

@@ -48,6 +48,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
@@ -97,6 +98,7 @@ enum OpenAPIDocument {
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -113,7 +115,11 @@ enum OpenAPIDocument {
                   "name": "agent_id",
                   "in": "path",
                   "required": true,
-                  "schema": {"type": "string", "minLength": 1, "not": {"enum": ["sessions", "environments", "automations"]}},
+                  "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "not": {"enum": ["sessions", "environments", "automations"]}
+                  },
                   "description": "An agent ID. `sessions`, `environments` and `automations` are other routes."
                 }
               ],
@@ -127,6 +133,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Agents"]
@@ -143,6 +150,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "requestBody": {
@@ -173,6 +181,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Agents"]
@@ -195,6 +204,7 @@ enum OpenAPIDocument {
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "404: `agent_id`, `environment.environment_template_id` or `environment.environment_id` names nothing. 409: `environment_in_use` (the prewarmed environment is already used by a session) or `idempotency_key_in_use`. A retried streamed create (same Idempotency-Key) gets the same stream again.",
@@ -257,6 +267,7 @@ enum OpenAPIDocument {
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -283,7 +294,12 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getSession",
@@ -295,6 +311,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Sessions"]
@@ -311,6 +328,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "requestBody": {
@@ -342,6 +360,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "409": {"$ref": "#/components/responses/Conflict"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "409 `session_active` while a turn is open (cancel it and wait for `idle` first).",
@@ -350,7 +369,12 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/events": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "post": {
                 "operationId": "submitSessionEvents",
@@ -361,6 +385,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -418,15 +443,27 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
-                "parameters": [{"name": "include_obfuscation", "in": "query", "schema": {"type": "boolean", "default": true}}],
+                "parameters": [
+                  {
+                    "name": "include_obfuscation",
+                    "in": "query",
+                    "schema": {"type": "boolean", "default": true}
+                  }
+                ],
                 "tags": ["Sessions"]
               }
             },
             "/agents/sessions/{session_id}/items": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listSessionItems",
@@ -459,6 +496,7 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -471,7 +509,12 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/turns": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listTurns",
@@ -504,6 +547,7 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -516,8 +560,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/turns/{turn_id}": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "turn_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "turn_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getTurn",
@@ -529,6 +583,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Sessions"]
@@ -536,8 +591,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/turns/{turn_id}/items": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "turn_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "turn_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listTurnItems",
@@ -570,6 +635,7 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "A ConversationCursorPage: page on with `after=<last_id>` (here the last item's ID).",
@@ -583,7 +649,12 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/subagents": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listSubagents",
@@ -616,6 +687,7 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -628,8 +700,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/subagents/{subagent_id}": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "subagent_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "subagent_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getSubagent",
@@ -637,6 +719,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "There are no subagents in this version: 404 once the session exists.",
@@ -645,8 +728,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/subagents/{subagent_id}/items": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "subagent_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "subagent_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listSubagentItems",
@@ -654,6 +747,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "There are no subagents in this version: 404 once the session exists.",
@@ -667,8 +761,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/subagents/{subagent_id}/turns": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "subagent_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "subagent_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listSubagentTurns",
@@ -676,6 +780,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "There are no subagents in this version: 404 once the session exists.",
@@ -689,9 +794,24 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/subagents/{subagent_id}/turns/{turn_id}": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "subagent_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "turn_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "subagent_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "turn_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getSubagentTurn",
@@ -699,6 +819,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "There are no subagents in this version: 404 once the session exists.",
@@ -707,9 +828,24 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/subagents/{subagent_id}/turns/{turn_id}/items": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "subagent_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "turn_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "subagent_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "turn_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listSubagentTurnItems",
@@ -717,6 +853,7 @@ enum OpenAPIDocument {
                 "responses": {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "There are no subagents in this version: 404 once the session exists.",
@@ -730,7 +867,12 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/traces": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listTraces",
@@ -763,6 +905,7 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -775,7 +918,12 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/artifacts": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listArtifacts",
@@ -808,6 +956,7 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -826,8 +975,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/artifacts/{artifact_id}": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "artifact_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "artifact_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getArtifact",
@@ -839,6 +998,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Artifacts"]
@@ -860,6 +1020,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Artifacts"]
@@ -867,8 +1028,18 @@ enum OpenAPIDocument {
             },
             "/agents/sessions/{session_id}/artifacts/{artifact_id}/content": {
               "parameters": [
-                {"name": "session_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "artifact_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "session_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "artifact_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getArtifactContent",
@@ -880,6 +1051,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Artifacts"]
@@ -899,6 +1071,7 @@ enum OpenAPIDocument {
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "404: `environment_template_id` names no template.",
@@ -944,6 +1117,7 @@ enum OpenAPIDocument {
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -979,6 +1153,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Environments"]
@@ -1007,6 +1182,7 @@ enum OpenAPIDocument {
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "409: `environment_not_connected` (the environment has no running sandbox and cannot be started) or `idempotency_key_in_use`.",
@@ -1034,6 +1210,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "409": {"$ref": "#/components/responses/Conflict"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "Files sorted by path components (byte order), default descending. 409 `environment_not_connected` as for uploads.",
@@ -1069,6 +1246,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
@@ -1117,6 +1295,7 @@ enum OpenAPIDocument {
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -1146,6 +1325,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Environments"]
@@ -1162,6 +1342,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "requestBody": {
@@ -1192,6 +1373,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Environments"]
@@ -1210,6 +1392,7 @@ enum OpenAPIDocument {
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "description": "413 `request_too_large` for a file over 64 MiB. 409 `idempotency_key_in_use`.",
@@ -1250,6 +1433,7 @@ enum OpenAPIDocument {
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "parameters": [
@@ -1261,7 +1445,14 @@ enum OpenAPIDocument {
               }
             },
             "/files/{file_id}": {
-              "parameters": [{"name": "file_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}],
+              "parameters": [
+                {
+                  "name": "file_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
+              ],
               "get": {
                 "operationId": "getFile",
                 "summary": "Retrieve a file",
@@ -1272,6 +1463,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Files"]
@@ -1293,13 +1485,21 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Files"]
               }
             },
             "/files/{file_id}/content": {
-              "parameters": [{"name": "file_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}],
+              "parameters": [
+                {
+                  "name": "file_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
+              ],
               "get": {
                 "operationId": "getFileContent",
                 "summary": "Download a file",
@@ -1310,6 +1510,7 @@ enum OpenAPIDocument {
                   },
                   "401": {"$ref": "#/components/responses/Unauthorized"},
                   "404": {"$ref": "#/components/responses/NotFound"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"},
                   "500": {"$ref": "#/components/responses/InternalError"}
                 },
                 "tags": ["Files"]
@@ -1324,7 +1525,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1337,14 +1539,22 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
               }
             },
             "/vaults/{vault_id}": {
-              "parameters": [{"name": "vault_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}],
+              "parameters": [
+                {
+                  "name": "vault_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
+              ],
               "get": {
                 "operationId": "getVault",
                 "summary": "Retrieve a vault",
@@ -1353,7 +1563,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1366,7 +1577,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1379,14 +1591,22 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
               }
             },
             "/vaults/{vault_id}/credentials": {
-              "parameters": [{"name": "vault_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}],
+              "parameters": [
+                {
+                  "name": "vault_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
+              ],
               "get": {
                 "operationId": "listCredentials",
                 "summary": "List credentials",
@@ -1395,7 +1615,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1408,7 +1629,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1416,8 +1638,18 @@ enum OpenAPIDocument {
             },
             "/vaults/{vault_id}/credentials/{credential_id}": {
               "parameters": [
-                {"name": "vault_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "credential_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "vault_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "credential_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getCredential",
@@ -1427,7 +1659,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1440,7 +1673,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1453,7 +1687,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Vaults"]
@@ -1468,7 +1703,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1481,7 +1717,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1489,7 +1726,12 @@ enum OpenAPIDocument {
             },
             "/agents/automations/{automation_id}": {
               "parameters": [
-                {"name": "automation_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "automation_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getAutomation",
@@ -1499,7 +1741,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1512,7 +1755,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1525,7 +1769,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1533,7 +1778,12 @@ enum OpenAPIDocument {
             },
             "/agents/automations/{automation_id}/pause": {
               "parameters": [
-                {"name": "automation_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "automation_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "post": {
                 "operationId": "pauseAutomation",
@@ -1543,7 +1793,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1551,7 +1802,12 @@ enum OpenAPIDocument {
             },
             "/agents/automations/{automation_id}/resume": {
               "parameters": [
-                {"name": "automation_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "automation_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "post": {
                 "operationId": "resumeAutomation",
@@ -1561,7 +1817,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1569,7 +1826,12 @@ enum OpenAPIDocument {
             },
             "/agents/automations/{automation_id}/invocations": {
               "parameters": [
-                {"name": "automation_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "automation_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "listInvocations",
@@ -1579,7 +1841,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1592,7 +1855,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1600,8 +1864,18 @@ enum OpenAPIDocument {
             },
             "/agents/automations/{automation_id}/invocations/{invocation_id}": {
               "parameters": [
-                {"name": "automation_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}},
-                {"name": "invocation_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}
+                {
+                  "name": "automation_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                },
+                {
+                  "name": "invocation_id",
+                  "in": "path",
+                  "required": true,
+                  "schema": {"type": "string", "minLength": 1}
+                }
               ],
               "get": {
                 "operationId": "getInvocation",
@@ -1611,7 +1885,8 @@ enum OpenAPIDocument {
                     "description": "Not available yet on this server (`feature_not_available`).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
-                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyRequests"}
                 },
                 "description": "Not available yet: every request is a 400 `feature_not_available`.",
                 "tags": ["Automations"]
@@ -1670,6 +1945,20 @@ enum OpenAPIDocument {
               "InternalError": {
                 "description": "Something failed on the server's side (`internal_error`).",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "TooManyRequests": {
+                "description": "Too many requests for this API key (a token bucket per key; `cma serve --rate-limit`, default 50 per second with bursts of 100). Retry after `retry-after` seconds (`retry-after-ms` milliseconds); nothing was changed.",
+                "headers": {
+                  "retry-after": {
+                    "description": "Seconds until a request is allowed again (at least 1).",
+                    "schema": {"type": "string"}
+                  },
+                  "retry-after-ms": {
+                    "description": "Milliseconds until a request is allowed again.",
+                    "schema": {"type": "string"}
+                  }
+                },
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               }
             },
             "schemas": {
@@ -1680,7 +1969,10 @@ enum OpenAPIDocument {
                     "type": "object",
                     "properties": {
                       "message": {"type": "string"},
-                      "type": {"type": "string", "description": "`invalid_request_error`, or `server_error` for 5xx."},
+                      "type": {
+                        "type": "string",
+                        "description": "`invalid_request_error`, or `server_error` for 5xx."
+                      },
                       "param": {
                         "type": ["string", "null"],
                         "description": "The offending field as a dotted path (`tools[0].name`), a query parameter or a header."
@@ -1730,7 +2022,13 @@ enum OpenAPIDocument {
                   },
                   "total_tokens": {"type": "integer"}
                 },
-                "required": ["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"]
+                "required": [
+                  "input_tokens",
+                  "input_tokens_details",
+                  "output_tokens",
+                  "output_tokens_details",
+                  "total_tokens"
+                ]
               },
               "ModelName": {
                 "type": "string",
@@ -1805,7 +2103,11 @@ enum OpenAPIDocument {
                 "type": "object",
                 "properties": {
                   "type": {"type": "string", "const": "function"},
-                  "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "Unique within the tool list."},
+                  "name": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                    "description": "Unique within the tool list."
+                  },
                   "description": {"type": "string"},
                   "parameters": {"type": "object", "description": "A JSON Schema object, taken as given."},
                   "defer_loading": {"type": ["boolean", "null"], "description": "`true` is a 400 `feature_not_available`."},
@@ -1910,7 +2212,11 @@ enum OpenAPIDocument {
                 "properties": {
                   "format": {
                     "oneOf": [
-                      {"type": "object", "properties": {"type": {"type": "string", "const": "text"}}, "required": ["type"]},
+                      {
+                        "type": "object",
+                        "properties": {"type": {"type": "string", "const": "text"}},
+                        "required": ["type"]
+                      },
                       {
                         "type": "object",
                         "properties": {"type": {"type": "string", "const": "json_schema"}, "schema": {"type": "object"}},
@@ -2071,7 +2377,12 @@ enum OpenAPIDocument {
                     "properties": {
                       "type": {"type": "string", "const": "agent.session.input.tool_result"},
                       "turn_id": {"type": "string"},
-                      "call_id": {"type": "string", "minLength": 1, "maxLength": 256, "description": "At most 256 UTF-8 bytes."},
+                      "call_id": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 256,
+                        "description": "At most 256 UTF-8 bytes."
+                      },
                       "success": {"type": "boolean"},
                       "output": {
                         "anyOf": [
@@ -2112,7 +2423,10 @@ enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "type": {"type": "string", "const": "agent.session.input.computer_use_approval_request_result"},
+                      "type": {
+                        "type": "string",
+                        "const": "agent.session.input.computer_use_approval_request_result"
+                      },
                       "request_id": {"type": "string"},
                       "response": {"type": "object"}
                     },
@@ -2318,7 +2632,11 @@ enum OpenAPIDocument {
               },
               "SessionEnvironment": {
                 "oneOf": [
-                  {"type": "object", "properties": {"type": {"type": "string", "const": "none"}}, "required": ["type"]},
+                  {
+                    "type": "object",
+                    "properties": {"type": {"type": "string", "const": "none"}},
+                    "required": ["type"]
+                  },
                   {
                     "type": "object",
                     "properties": {
@@ -2332,7 +2650,16 @@ enum OpenAPIDocument {
                       "plugins": {"type": "array"},
                       "skills": {"type": "array"}
                     },
-                    "required": ["type", "id", "capability_directories", "files", "network", "packages", "plugins", "skills"],
+                    "required": [
+                      "type",
+                      "id",
+                      "capability_directories",
+                      "files",
+                      "network",
+                      "packages",
+                      "plugins",
+                      "skills"
+                    ],
                     "description": "`env`, `setup_commands`, blocked domains and file contents are never returned."
                   }
                 ]
@@ -2353,7 +2680,11 @@ enum OpenAPIDocument {
                   "usage": {"anyOf": [{"$ref": "#/components/schemas/TokenUsage"}, {"type": "null"}]},
                   "vault_ids": {"type": "array", "items": {"type": "string"}},
                   "prompt_cache_options": {"$ref": "#/components/schemas/PromptCacheOptions"},
-                  "review": {"type": "string", "enum": ["none", "auto_review"], "description": "Omitted when review is `none`."}
+                  "review": {
+                    "type": "string",
+                    "enum": ["none", "auto_review"],
+                    "description": "Omitted when review is `none`."
+                  }
                 },
                 "required": [
                   "id",
@@ -2412,7 +2743,10 @@ enum OpenAPIDocument {
                   "object": {"type": "string", "const": "agent.session.turn"},
                   "session_id": {"type": "string"},
                   "agent_id": {"type": "string"},
-                  "status": {"type": "string", "enum": ["queued", "in_progress", "waiting", "completed", "failed", "cancelled"]},
+                  "status": {
+                    "type": "string",
+                    "enum": ["queued", "in_progress", "waiting", "completed", "failed", "cancelled"]
+                  },
                   "created_at": {"type": "integer"},
                   "started_at": {"type": ["integer", "null"]},
                   "completed_at": {"type": ["integer", "null"]},
@@ -2474,7 +2808,16 @@ enum OpenAPIDocument {
                   "size_bytes": {"type": "integer"},
                   "turn_id": {"type": "string"}
                 },
-                "required": ["id", "object", "created_at", "environment_id", "path", "session_id", "size_bytes", "turn_id"]
+                "required": [
+                  "id",
+                  "object",
+                  "created_at",
+                  "environment_id",
+                  "path",
+                  "session_id",
+                  "size_bytes",
+                  "turn_id"
+                ]
               },
               "HostedFileParam": {
                 "oneOf": [
@@ -2546,19 +2889,31 @@ enum OpenAPIDocument {
                   "system": {
                     "type": ["array", "null"],
                     "maxItems": 64,
-                    "items": {"type": "string", "maxLength": 200, "pattern": "^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9+.~:-]+)?$"},
+                    "items": {
+                      "type": "string",
+                      "maxLength": 200,
+                      "pattern": "^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9+.~:-]+)?$"
+                    },
                     "description": "Debian package names, optionally `=version`."
                   },
                   "python": {
                     "type": ["array", "null"],
                     "maxItems": 64,
-                    "items": {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-\\[\\],=<>!~*+]*$"},
+                    "items": {
+                      "type": "string",
+                      "maxLength": 200,
+                      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-\\[\\],=<>!~*+]*$"
+                    },
                     "description": "PyPI requirements (wheels only)."
                   },
                   "npm": {
                     "type": ["array", "null"],
                     "maxItems": 64,
-                    "items": {"type": "string", "maxLength": 214, "pattern": "^[A-Za-z0-9@^~<>=*+][A-Za-z0-9@/._\\-^~<>=*+]*$"},
+                    "items": {
+                      "type": "string",
+                      "maxLength": 214,
+                      "pattern": "^[A-Za-z0-9@^~<>=*+][A-Za-z0-9@/._\\-^~<>=*+]*$"
+                    },
                     "description": "npm package specifications (no `..`, at most one `/`)."
                   }
                 },
@@ -2568,7 +2923,10 @@ enum OpenAPIDocument {
                 "type": "object",
                 "properties": {
                   "command": {"type": "string", "minLength": 1, "pattern": "^[^\\u0000]*$"},
-                  "cwd": {"type": ["string", "null"], "description": "`/workspace` (the default) or a workspace path."}
+                  "cwd": {
+                    "type": ["string", "null"],
+                    "description": "`/workspace` (the default) or a workspace path."
+                  }
                 },
                 "required": ["command"],
                 "additionalProperties": false
@@ -2654,7 +3012,11 @@ enum OpenAPIDocument {
                     "anyOf": [
                       {
                         "oneOf": [
-                          {"type": "string", "minLength": 1, "description": "Shorthand for one user message."},
+                          {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "Shorthand for one user message."
+                          },
                           {"$ref": "#/components/schemas/InputMessagesParam"}
                         ],
                         "description": "Required when `environment.type` is `none` or `stream` is true."
@@ -2950,7 +3312,10 @@ enum OpenAPIDocument {
                     "format": "binary",
                     "description": "The file part (with a filename); at most 64 MiB."
                   },
-                  "purpose": {"type": "string", "enum": ["user_data", "assistants", "batch", "fine-tune", "vision", "evals"]}
+                  "purpose": {
+                    "type": "string",
+                    "enum": ["user_data", "assistants", "batch", "fine-tune", "vision", "evals"]
+                  }
                 }
               },
               "SessionEvent": {
@@ -2998,7 +3363,10 @@ enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "type": {"type": "string", "enum": ["agent.session.turn.created", "agent.session.turn.in_progress"]},
+                      "type": {
+                        "type": "string",
+                        "enum": ["agent.session.turn.created", "agent.session.turn.in_progress"]
+                      },
                       "event_id": {"type": "string"},
                       "session_id": {"type": "string"},
                       "turn_id": {"type": "string"},
@@ -3012,7 +3380,11 @@ enum OpenAPIDocument {
                     "properties": {
                       "type": {
                         "type": "string",
-                        "enum": ["agent.session.turn.completed", "agent.session.turn.failed", "agent.session.turn.cancelled"]
+                        "enum": [
+                          "agent.session.turn.completed",
+                          "agent.session.turn.failed",
+                          "agent.session.turn.cancelled"
+                        ]
                       },
                       "event_id": {"type": "string"},
                       "session_id": {"type": "string"},
@@ -3200,7 +3572,15 @@ enum OpenAPIDocument {
                           "type": {"type": "string"},
                           "status": {
                             "type": "string",
-                            "enum": ["pending", "ready", "connected", "disconnected", "suspended", "expired", "failed"]
+                            "enum": [
+                              "pending",
+                              "ready",
+                              "connected",
+                              "disconnected",
+                              "suspended",
+                              "expired",
+                              "failed"
+                            ]
                           },
                           "error": {
                             "type": ["object", "null"],

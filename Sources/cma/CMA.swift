@@ -53,6 +53,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A JSON file describing models the built-in catalog does not know: {\"models\": {\"NAME\": {\"context_window\": N}}} (env CMA_MODEL_CATALOG).")
     var modelCatalog: String?
 
+    @Option(help: "Requests per second each API key may make; 0 turns the limit off (env CMA_RATE_LIMIT; default 50).")
+    var rateLimit: Double?
+
+    @Option(help: "Requests an API key may make at once above the rate (env CMA_RATE_LIMIT_BURST; default twice the rate).")
+    var rateLimitBurst: Double?
+
     @OptionGroup var data: DataDirOption
 
     func run() async throws {
@@ -72,6 +78,12 @@ struct Serve: AsyncParsableCommand {
         guard let idleSeconds = sandboxIdleTimeout ?? (env["CMA_SANDBOX_IDLE_TIMEOUT"].map { Int($0) } ?? 600), idleSeconds >= 0 else {
             throw ValidationError("CMA_SANDBOX_IDLE_TIMEOUT must be a number of seconds.")
         }
+        guard let rate = rateLimit ?? (env["CMA_RATE_LIMIT"].map { Double($0) } ?? RateLimit.standard.requestsPerSecond), rate >= 0, rate.isFinite else {
+            throw ValidationError("CMA_RATE_LIMIT must be a number of requests per second (0 for no limit).")
+        }
+        let burst = rateLimitBurst ?? env["CMA_RATE_LIMIT_BURST"].flatMap { Double($0) }
+        if let burst, !(burst >= 1 && burst.isFinite) { throw ValidationError("CMA_RATE_LIMIT_BURST must be at least 1.") }
+        let limit = rate == 0 ? nil : RateLimit(requestsPerSecond: rate, burst: burst)
         var catalog = ModelCatalog.builtIn
         if let file = modelCatalog ?? env["CMA_MODEL_CATALOG"] {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("Cannot read the model catalog \(file).") }
@@ -94,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds), modelCatalog: catalog)
         let dataDir = data.resolved
         let app = buildApplication(
-            runtime: runtime, configuration: ServerConfiguration(host: host, port: port), logger: logger,
+            runtime: runtime, configuration: ServerConfiguration(host: host, port: port, rateLimit: limit), logger: logger,
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
                 let line = "cma listening on http://\(host):\(bound) (data: \(dataDir), model API: \(modelConfiguration.baseURL))\n"

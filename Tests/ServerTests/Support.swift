@@ -43,7 +43,7 @@ final class ServerHarness: Sendable {
         self.task = task
     }
 
-    static func start(heartbeat: Duration = .seconds(3600)) async throws -> ServerHarness {
+    static func start(heartbeat: Duration = .seconds(3600), rateLimit: RateLimit? = .standard) async throws -> ServerHarness {
         let model = try await ScriptedModelServer.start(fallback: .echo)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cma-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -56,7 +56,7 @@ final class ServerHarness: Sendable {
         let runtime = AgentRuntime(store: store, model: modelClient, logger: logger, heartbeatInterval: heartbeat)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = buildApplication(
-            runtime: runtime, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger,
+            runtime: runtime, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, rateLimit: rateLimit), logger: logger,
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
@@ -163,8 +163,8 @@ final class ServerHarness: Sendable {
 
 struct TimeoutError: Error {}
 
-func withServer(heartbeat: Duration = .seconds(3600), _ body: (ServerHarness) async throws -> Void) async throws {
-    let server = try await ServerHarness.start(heartbeat: heartbeat)
+func withServer(heartbeat: Duration = .seconds(3600), rateLimit: RateLimit? = .standard, _ body: (ServerHarness) async throws -> Void) async throws {
+    let server = try await ServerHarness.start(heartbeat: heartbeat, rateLimit: rateLimit)
     do {
         try await body(server)
     } catch {
