@@ -118,17 +118,41 @@ public final class AgentRuntime: Service {
     }
 
     /// Resumes sessions that were in progress or waiting when the process stopped.
+    /// Resumes the sessions that were running when the server stopped. Each is resumed on its
+    /// own (one that fails does not hold up the others) and retried with backoff, so that none
+    /// stays `in_progress`.
     private func recover() async {
-        do {
-            for record in try await store.activeSessions() {
-                guard let runner = try await runner(projectID: record.projectID, sessionID: record.session.id) else { continue }
-                let items = try await store.items(sessionID: record.session.id)
-                await runner.resume(restartedItems: items)
-                logger.info("resumed session after restart", metadata: ["session": "\(record.session.id)"])
+        var pending: [(projectID: String, sessionID: String)] = []
+        for attempt in 0..<6 {
+            if attempt > 0 {
+                do { try await Task.sleep(for: .seconds(1 << (attempt - 1))) } catch { return }
             }
-        } catch {
-            logger.error("could not resume sessions after restart", metadata: ["error": "\(error)"])
+            do {
+                pending = try await store.activeSessions().map { ($0.projectID, $0.session.id) }
+                    .filter { candidate in attempt == 0 || pending.contains { $0.sessionID == candidate.sessionID } }
+            } catch {
+                logger.error("could not list the sessions to resume", metadata: ["error": "\(error)"])
+                continue
+            }
+            var failed: [(projectID: String, sessionID: String)] = []
+            for (projectID, sessionID) in pending {
+                do {
+                    guard let runner = try await runner(projectID: projectID, sessionID: sessionID) else { continue }
+                    let items = try await store.items(sessionID: sessionID)
+                    guard await runner.resume(restartedItems: items) else {
+                        failed.append((projectID, sessionID))
+                        continue
+                    }
+                    logger.info("resumed session after restart", metadata: ["session": "\(sessionID)"])
+                } catch {
+                    logger.error("could not resume a session after restart", metadata: ["session": "\(sessionID)", "error": "\(error)"])
+                    failed.append((projectID, sessionID))
+                }
+            }
+            pending = failed
+            if pending.isEmpty { return }
         }
+        logger.error("sessions could not be resumed after restart", metadata: ["sessions": "\(pending.map(\.sessionID))"])
     }
 
     // MARK: - Runners

@@ -43,13 +43,8 @@ extension SessionRunner {
             // workspace is kept.
             sandbox = nil
             await running.stop()
-            let count = (runtimeValue("reset_count")?.intValue ?? 0) + 1
-            setRuntimeValue("reset_count", .int(count))
             var change = Change()
-            change.session = true
-            if let hosted = record.session.environment.hosted {
-                change.events.append(SessionEvent(.environmentReset(sessionID: sessionID, turnID: turnID, environmentID: hosted.id, resetCount: count)))
-            }
+            announceReset(turnID: turnID, into: &change)
             try await commit(change)
         }
         if let starting = sandboxStart {
@@ -67,11 +62,25 @@ extension SessionRunner {
         }
     }
 
+    /// `agent.session.environment.reset`: the sandbox's processes (and /tmp) were lost; the
+    /// workspace is kept.
+    private func announceReset(turnID: String?, into change: inout Change) {
+        let count = (runtimeValue("reset_count")?.intValue ?? 0) + 1
+        setRuntimeValue("reset_count", .int(count))
+        setRuntimeValue("sandbox_live", false)
+        change.session = true
+        if let hosted = record.session.environment.hosted {
+            change.events.append(SessionEvent(.environmentReset(sessionID: sessionID, turnID: turnID, environmentID: hosted.id, resetCount: count)))
+        }
+    }
+
     private func startSandbox(turnID: String?) async throws -> RunningSandbox {
         guard let host = sandboxHost, let hosted = record.session.environment.hosted else {
             throw SandboxError(code: "sandbox_unavailable", message: "This server cannot run hosted environments.")
         }
         var pending = Change()
+        // The sandbox was running when the server stopped: its processes are gone.
+        if runtimeValue("sandbox_live")?.boolValue == true { announceReset(turnID: turnID, into: &pending) }
         if let event = environmentEvent(.pending, turnID: turnID) { pending.events.append(event) }
         try await commit(pending)
 
@@ -107,6 +116,7 @@ extension SessionRunner {
                 setRuntimeValue("setup_done", true)
             }
             sandbox = running
+            setRuntimeValue("sandbox_live", true)
             var ready = Change()
             ready.session = true
             if let event = environmentEvent(.ready, turnID: turnID) { ready.events.append(event) }
@@ -148,7 +158,9 @@ extension SessionRunner {
     /// Announces an adopted sandbox once the session exists.
     func announceAdopted() async {
         guard sandbox != nil else { return }
+        setRuntimeValue("sandbox_live", true)
         var ready = Change()
+        ready.session = true
         if let event = environmentEvent(.ready, turnID: nil) { ready.events.append(event) }
         if let event = environmentEvent(.connected, turnID: nil) { ready.events.append(event) }
         try? await commit(ready)
@@ -190,7 +202,10 @@ extension SessionRunner {
         }
         sandbox = nil
         await running.stop()
+        // Stopped on purpose: starting it again is not a reset.
+        setRuntimeValue("sandbox_live", false)
         var change = Change()
+        change.session = true
         if let event = environmentEvent(.suspended, turnID: nil) { change.events.append(event) }
         try? await commit(change)
         logger.info("suspended an idle sandbox", metadata: ["session": "\(sessionID)"])

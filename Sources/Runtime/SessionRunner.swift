@@ -482,8 +482,9 @@ actor SessionRunner {
 
     /// After a restart: a turn that was calling the model re-issues its request; a turn waiting
     /// for tool results keeps waiting; queued turns run in order.
-    func resume(restartedItems items: [ItemRecord]) async {
-        guard stepTask == nil else { return }
+    @discardableResult
+    func resume(restartedItems items: [ItemRecord]) async -> Bool {
+        guard stepTask == nil else { return true }
         var change = Change()
         // Items that were being streamed when the process stopped are incomplete.
         for record in items {
@@ -491,9 +492,11 @@ actor SessionRunner {
             case .message(var m) where m.status == .inProgress:
                 m.status = .incomplete
                 change.items.append(ItemRecord(item: .message(m), modelItem: record.modelItem))
+                change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .message(m), outputIndex: Self.outputIndex(of: record, in: items))))
             case .reasoning(var r) where r.status == .inProgress:
                 r.status = .incomplete
                 change.items.append(ItemRecord(item: .reasoning(r), modelItem: record.modelItem))
+                change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .reasoning(r), outputIndex: Self.outputIndex(of: record, in: items))))
             case .commandExecution(var c) where c.status == .inProgress:
                 // The command was running when the process stopped: it is not run again, and the
                 // model is told its outcome is unknown (the history already says so).
@@ -502,6 +505,7 @@ actor SessionRunner {
                 var modelItem = record.modelItem?.objectValue ?? [:]
                 modelItem["output"] = .string(ModelInput.interruptedCommandOutput)
                 change.items.append(ItemRecord(item: .commandExecution(c), modelItem: .object(modelItem)))
+                change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(c), outputIndex: Self.outputIndex(of: record, in: items))))
             default:
                 break
             }
@@ -524,7 +528,23 @@ actor SessionRunner {
             change.session = true
             change.events.append(SessionEvent(.sessionIdle(record.session)))
         }
-        _ = await commitInLoop(change)
+        return await commitInLoop(change)
+    }
+
+    /// The output index of a stored item: how many output items of its turn come before it
+    /// (indices are given to output items in that order).
+    static func outputIndex(of record: ItemRecord, in items: [ItemRecord]) -> Int {
+        var index = 0
+        for other in items {
+            if other.item.id == record.item.id { break }
+            guard other.item.turnID == record.item.turnID else { continue }
+            switch other.item {
+            case .message(let m) where m.role == .assistant: index += 1
+            case .reasoning, .functionCall, .commandExecution, .other: index += 1
+            default: break
+            }
+        }
+        return index
     }
 
     // MARK: - The turn loop

@@ -332,6 +332,37 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func aRestartResetsTheSandboxAroundItsWorkspace() async throws {
+        let model = try await ScriptedModelServer.start()
+        let directory = try RuntimeHarness.makeDirectory()
+        var h = try await RuntimeHarness.start(model: model, directory: directory, sandboxes: true)
+        model.enqueue(.response(outputs: [shellCall("echo kept > state.txt; sleep 1000 & echo started", callID: "call_r1")]), .message("ok"))
+        let (session, first) = try await h.createSession(input: "start", environment: Self.hosted)
+        try await first.wait(for: "agent.session.idle", timeout: .seconds(20))
+        await h.stop()
+
+        // The processes died with the server; the next use says so before starting it again.
+        h = try await RuntimeHarness.start(model: model, directory: directory, sandboxes: true)
+        let recorder = EventRecorder(h.runtime.subscribe(sessionID: session.id))
+        model.enqueue(.response(outputs: [shellCall("cat state.txt; pgrep -c sleep || true", callID: "call_r2")]), .message("ok"))
+        try await h.message(session.id, "again")
+        try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+        let types = recorder.types.filter { $0.hasPrefix("agent.session.environment.") }
+        #expect(types == ["agent.session.environment.reset", "agent.session.environment.pending", "agent.session.environment.ready", "agent.session.environment.connected"])
+        #expect(recorder.all.contains { e in
+            if case .environmentReset(_, _, _, let count) = e.body { return count == 1 }
+            return false
+        })
+        let outputs = try await h.items(session.id).compactMap { item -> String? in
+            if case .commandExecution(let c) = item { return c.output }
+            return nil
+        }
+        #expect(outputs.last == "kept\n0\n")
+        await h.stop()
+        await model.shutdown()
+        h.removeFiles()
+    }
+
     @Test func anUnusedPrewarmedEnvironmentIsSuspendedAndStartsAgainWhenUsed() async throws {
         try await withRuntime(sandboxes: true, sandboxIdleTimeout: .milliseconds(1500)) { h in
             var params = HostedEnvironmentParams()

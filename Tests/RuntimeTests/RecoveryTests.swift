@@ -41,6 +41,11 @@ struct RecoveryTests {
         }
         #expect(assistant.map(\.status) == [.incomplete, .completed])
         #expect(assistant.last?.text == "finished after restart")
+        // The log closes the interrupted message for streams: an item.done saying incomplete.
+        let log = try await second.store.events(sessionID: session.id, afterSequence: 0, limit: 1000)
+        let done = log.filter { $0.type == "agent.session.turn.item.done" }.compactMap { try? JSONParser.parse($0.json) }
+        let interruptedID = try #require(assistant.first?.id)
+        #expect(done.contains { $0["item"]?["id"]?.stringValue == interruptedID && $0["item"]?["status"] == "incomplete" && $0["output_index"] == 0 })
         // The re-issued request did not include the partial answer.
         let input = JSONValue.inputItems(model.requests()[1])
         #expect(input.count == 1 && input[0]["role"] == "user")
