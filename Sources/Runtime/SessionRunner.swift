@@ -191,7 +191,11 @@ actor SessionRunner {
         guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
         // Nothing is written for a session being deleted (a late write would bring its row back).
         guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
-        guard !change.isEmpty || idempotency != nil else { return }
+        guard !change.isEmpty || idempotency != nil else {
+            // Nothing to write, but the loop may still have to run (a resumed turn).
+            if change.startStep { startStepTask() }
+            return
+        }
         let write = SessionWrite(
             projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
             items: change.items, events: change.events, idempotency: idempotency)
@@ -601,6 +605,22 @@ actor SessionRunner {
                 return
             }
             var outcome = await callModel(turnID: turnID)
+            var streamRetries = 0
+            while case .interrupted(let error) = outcome {
+                guard streamRetries < Self.maxStreamRetries, active?.cancelRequested != true, !Task.isCancelled else {
+                    outcome = .failed(error)
+                    break
+                }
+                streamRetries += 1
+                logger.warning("the model's stream broke; sending the request again", metadata: ["error": "\(error.message)", "retry": "\(streamRetries)"])
+                do {
+                    try await Task.sleep(for: Self.streamRetryDelay(streamRetries))
+                } catch {
+                    outcome = .cancelled
+                    break
+                }
+                outcome = await callModel(turnID: turnID)
+            }
             if case .failed(let error) = outcome, error.code == .contextLengthExceeded, overflowRecoveredTurn != turnID {
                 // The context overflowed: compact, then try once more.
                 overflowRecoveredTurn = turnID
@@ -621,7 +641,7 @@ actor SessionRunner {
             switch outcome {
             case .cancelled:
                 finishTurn(.cancelled, error: nil, into: &change)
-            case .failed(let error):
+            case .failed(let error), .interrupted(let error):
                 finishTurn(.failed, error: error, into: &change)
             case .storageFailed:
                 return
@@ -686,8 +706,29 @@ actor SessionRunner {
     enum ModelOutcome {
         case completed(calledTools: Bool)
         case failed(TurnError)
+        /// The stream broke before anything of the response joined the history: the request
+        /// can be sent again.
+        case interrupted(TurnError)
         case cancelled
         case storageFailed
+    }
+
+    /// How often a model call whose stream broke is sent again before the turn fails.
+    static let maxStreamRetries = 2
+
+    /// The pause before stream retry `n` (1-based): 250 ms doubling, ±25 % jitter.
+    static func streamRetryDelay(_ n: Int) -> Duration {
+        let base = 0.25 * Double(1 << min(n - 1, 4))
+        return .milliseconds(Int(base * Double.random(in: 0.75...1.25) * 1000))
+    }
+
+    /// Mid-stream failures worth another attempt: the connection, a stall, a truncated or
+    /// garbled stream, a server-side failure.
+    static func isTransient(_ error: ModelError) -> Bool {
+        switch error.kind {
+        case .connection, .timeout, .protocolViolation, .server, .overloaded: return true
+        default: return false
+        }
     }
 
     /// The state of one provider output item while it streams.
@@ -712,6 +753,8 @@ actor SessionRunner {
 
     private func callModel(turnID: String) async -> ModelOutcome {
         let request = modelRequest(history: history)
+        let historyAtStart = history.count
+        var streaming = false
         var items: [Int: StreamingItem] = [:]
         var held: [HeldMessage] = []
         var calledTools = false
@@ -725,6 +768,7 @@ actor SessionRunner {
 
         do {
             let stream = try await model.stream(request)
+            streaming = true
             for try await event in stream {
                 if active?.cancelRequested ?? true { break }
                 switch event {
@@ -851,6 +895,7 @@ actor SessionRunner {
             addUsage(usage)
             guard await commitInLoop(change) else { return .storageFailed }
             if Task.isCancelled || active?.cancelRequested == true { return .cancelled }
+            if streaming, history.count == historyAtStart, Self.isTransient(error) { return .interrupted(Self.turnError(for: error)) }
             return .failed(Self.turnError(for: error))
         } catch {
             var change = Change()
@@ -867,7 +912,8 @@ actor SessionRunner {
             addUsage(usage)
             guard await commitInLoop(change) else { return .storageFailed }
             if Task.isCancelled || active?.cancelRequested == true { return .cancelled }
-            return .failed(TurnError(code: .serverError, message: "The model's response ended before it was complete."))
+            let error = TurnError(code: .serverError, message: "The model's response ended before it was complete.")
+            return history.count == historyAtStart ? .interrupted(error) : .failed(error)
         }
         if let incompleteReason {
             abandon(items: items, held: &held, turnID: turnID, into: &change)

@@ -53,6 +53,29 @@ struct RecoveryTests {
         await second.stop()
     }
 
+    @Test func aTurnInterruptedBeforeAnythingStreamedResumesOnRestart() async throws {
+        // Nothing of the response had arrived, so nothing is marked incomplete at restart: the
+        // resumed turn still has to call the model again.
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        model.enqueue(
+            .response(outputs: [.message(text: "too late")], options: StepOptions(delayBeforeHeaders: .seconds(5))),
+            .message("finished after restart"))
+        let first = try await RuntimeHarness.start(model: model)
+        let (session, recorder) = try await first.createSession(input: "long job")
+        try await recorder.wait(for: "agent.session.turn.in_progress")
+        _ = try await model.waitForRequests(count: 1)
+        await first.stop()
+
+        let second = try await RuntimeHarness.start(model: model, directory: first.directory)
+        defer { second.removeFiles() }
+        try await poll(timeout: .seconds(10), "the turn to complete after restart") {
+            try await second.turns(session.id).first?.status == .completed
+        }
+        #expect(try await second.session(session.id).status == .idle)
+        await second.stop()
+    }
+
     @Test func aSessionWaitingForToolResultsKeepsWaitingAcrossRestart() async throws {
         let model = try await ScriptedModelServer.start()
         defer { Task { await model.shutdown() } }

@@ -17,8 +17,14 @@ final class RuntimeHarness: Sendable {
     let directory: URL
     let projectID: String
     private let runTask: Task<Void, any Error>
+    /// A model client with its own HTTP client (as `cma serve` has), shut down with the harness.
+    private let ownedClient: OpenAIResponsesClient?
 
-    private init(model: ScriptedModelServer, store: SQLiteStore, runtime: AgentRuntime, directory: URL, projectID: String, runTask: Task<Void, any Error>) {
+    private init(
+        model: ScriptedModelServer, store: SQLiteStore, runtime: AgentRuntime, directory: URL, projectID: String, runTask: Task<Void, any Error>,
+        ownedClient: OpenAIResponsesClient? = nil
+    ) {
+        self.ownedClient = ownedClient
         self.model = model
         self.store = store
         self.runtime = runtime
@@ -44,7 +50,9 @@ final class RuntimeHarness: Sendable {
         sandboxes: Bool = false,
         sandboxIdleTimeout: Duration? = .seconds(600),
         modelCatalog: ModelCatalog = .builtIn,
-        timeReminderInterval: Duration = .seconds(300)
+        timeReminderInterval: Duration = .seconds(300),
+        readTimeout: Duration = .seconds(30),
+        modelBaseURL: String? = nil
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -56,7 +64,15 @@ final class RuntimeHarness: Sendable {
         }
         var logger = Logger(label: "test.runtime")
         logger.logLevel = .critical
-        let client = OpenAIResponsesClient(configuration: model.clientConfiguration(retry: retry), logger: logger)
+        var configuration = model.clientConfiguration(retry: retry, readTimeout: readTimeout)
+        var ownedClient: OpenAIResponsesClient?
+        if let modelBaseURL {
+            // Another provider address: the production client (its own HTTP client, no
+            // connection retries of its own).
+            configuration.baseURL = modelBaseURL
+            ownedClient = .dedicated(configuration: configuration, logger: logger)
+        }
+        let client = ownedClient ?? OpenAIResponsesClient(configuration: configuration, logger: logger)
         var sandboxHost: SandboxHost?
         if sandboxes {
             let root = dir.appendingPathComponent("sandboxes").path
@@ -69,7 +85,7 @@ final class RuntimeHarness: Sendable {
         let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost,
             sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
         let task = Task { try await runtime.run() }
-        return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task)
+        return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task, ownedClient: ownedClient)
     }
 
     /// Stops the runtime as a graceful shutdown would (it does not remove the database).
@@ -77,6 +93,7 @@ final class RuntimeHarness: Sendable {
         runtime.shutdown()
         _ = try? await runTask.value
         try? store.close()
+        try? await ownedClient?.shutdown()
     }
 
     func removeFiles() {
@@ -131,12 +148,13 @@ final class RuntimeHarness: Sendable {
 /// Runs `body` with a scripted model server and a runtime, and cleans both up.
 func withRuntime(
     sandboxes: Bool = false, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
-    timeReminderInterval: Duration = .seconds(300),
+    timeReminderInterval: Duration = .seconds(300), readTimeout: Duration = .seconds(30), modelBaseURL: String? = nil,
     _ body: (RuntimeHarness) async throws -> Void
 ) async throws {
     let model = try await ScriptedModelServer.start()
     let harness = try await RuntimeHarness.start(
-        model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
+        model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
+        readTimeout: readTimeout, modelBaseURL: modelBaseURL)
     do {
         try await body(harness)
     } catch {
