@@ -29,14 +29,18 @@ public final class AgentRuntime: Service {
     public let modelCatalog: ModelCatalog
     /// With `experimental.time_awareness`: how often the model is reminded of the time within a turn.
     public let timeReminderInterval: Duration
+    /// How long running turns get to reach a safe point at shutdown.
+    public let shutdownGrace: Duration
+    private let accepting = Mutex(true)
     /// Models not in the catalog that were already reported in the log.
     private let reportedUnknownModels = Mutex<Set<String>>([])
 
     public init(
         store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
         sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
-        timeReminderInterval: Duration = .seconds(300)
+        timeReminderInterval: Duration = .seconds(300), shutdownGrace: Duration = .seconds(10)
     ) {
+        self.shutdownGrace = shutdownGrace
         self.sandboxIdleTimeout = sandboxIdleTimeout
         self.timeReminderInterval = timeReminderInterval
         self.modelCatalog = modelCatalog
@@ -74,15 +78,42 @@ public final class AgentRuntime: Service {
         }
     }
 
-    /// Stops accepting work: ends streams, stops the turn loops and the event log. Sessions that
-    /// were running resume when the runtime next starts.
+    /// Stops accepting work (new sessions and input get a 503), lets running turn loops reach a
+    /// safe point (the current model call or command finishes, within `shutdownGrace`), then
+    /// stops the loops, ends streams (with an `error` event saying so) and stops the event log.
+    /// Sessions that were running resume when the runtime next starts.
     public func shutdown() {
+        guard accepting.withLock({ a in
+            defer { a = false }
+            return a
+        }) else { return }
         let all = runners.withLock { Array($0.values) }
-        for runner in all {
-            Task { await runner.halt() }
+        let grace = shutdownGrace
+        let logger = self.logger
+        Task {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let deadline = start + grace
+            await withTaskGroup(of: Void.self) { drains in
+                for runner in all { drains.addTask { await runner.drain(until: deadline) } }
+            }
+            if clock.now >= deadline, grace > .zero {
+                logger.warning("shutdown grace period over: stopping the turns still running", metadata: ["grace": "\(grace)"])
+            }
+            logger.info("turn loops stopped for shutdown", metadata: ["after": "\(clock.now - start)"])
+            for runner in all { await runner.halt() }
+            // What the loops wrote reaches the streams before they are closed.
+            await self.log.flush()
+            self.broadcaster.closeAll()
+            self.log.stop()
         }
-        broadcaster.closeAll()
-        log.stop()
+    }
+
+    /// Whether new sessions and input are accepted (false once shutdown has begun).
+    var isAccepting: Bool { accepting.withLock { $0 } }
+
+    func refuseIfShuttingDown() throws {
+        guard isAccepting else { throw RuntimeError.unavailable("The server is shutting down. Retry shortly; nothing was changed.") }
     }
 
     private func stopSandboxes() async {
@@ -187,6 +218,7 @@ public final class AgentRuntime: Service {
     /// Creates a session (with the given pre-chosen ID, so that a stream can subscribe first)
     /// and starts its first turn when there is input.
     public func createSession(projectID: String, sessionID: String = IDGenerator.make(.session), request: SessionCreateRequest) async throws -> AgentSession {
+        try refuseIfShuttingDown()
         var config: AgentConfig
         let agentIdentity: String
         var name: String?
@@ -297,6 +329,7 @@ public final class AgentRuntime: Service {
 
     /// Applies input events to a session. Returns once they are durably recorded.
     public func submit(projectID: String, sessionID: String, inputs: [SessionInput], idempotencyKey: String?, requestHash: String) async throws {
+        try refuseIfShuttingDown()
         let runner = try await requireRunner(projectID: projectID, sessionID: sessionID)
         try await runner.submit(inputs, idempotencyKey: idempotencyKey, requestHash: requestHash)
     }

@@ -19,7 +19,8 @@ public final class EventLog: Sendable {
     private let maxBatch: Int
 
     private struct Pending: Sendable {
-        var write: SessionWrite
+        /// Nil for a barrier (``flush()``).
+        var write: SessionWrite?
         var ticket: CommitTicket?
     }
 
@@ -49,6 +50,13 @@ public final class EventLog: Sendable {
     /// to other writes is preserved; a failure is logged.
     public func enqueueDetached(_ write: SessionWrite) {
         enqueue(Pending(write: write, ticket: nil))
+    }
+
+    /// Returns once everything queued before the call is committed and published.
+    public func flush() async {
+        let ticket = CommitTicket()
+        enqueue(Pending(write: nil, ticket: ticket))
+        _ = try? await ticket.value()
     }
 
     private func enqueue(_ pending: Pending) {
@@ -108,22 +116,30 @@ public final class EventLog: Sendable {
     }
 
     private func commit(_ batch: [Pending]) async {
+        let writes = batch.compactMap(\.write)
+        let barriers = batch.filter { $0.write == nil }
+        defer {
+            // Barriers resolve once everything before them is done.
+            for barrier in barriers { barrier.ticket?.resolve(.success([])) }
+        }
+        guard !writes.isEmpty else { return }
+        let pendings = batch.filter { $0.write != nil }
         do {
-            let results = try await store.commit(batch.map(\.write))
-            for (pending, events) in zip(batch, results) {
-                broadcaster.publish(sessionID: pending.write.sessionID, events: events)
+            let results = try await store.commit(writes)
+            for (write, events) in zip(writes, results) {
+                broadcaster.publish(sessionID: write.sessionID, events: events)
             }
-            for (pending, events) in zip(batch, results) {
+            for (pending, events) in zip(pendings, results) {
                 pending.ticket?.resolve(.success(events))
             }
         } catch {
-            guard batch.count > 1 else {
-                logger.error("event log write failed", metadata: ["session": "\(batch[0].write.sessionID)", "error": "\(error)"])
-                batch[0].ticket?.resolve(.failure(error))
+            guard pendings.count > 1 else {
+                logger.error("event log write failed", metadata: ["session": "\(writes[0].sessionID)", "error": "\(error)"])
+                pendings[0].ticket?.resolve(.failure(error))
                 return
             }
             // Isolate the failing write: commit one by one.
-            for pending in batch {
+            for pending in pendings {
                 await commit([pending])
             }
         }

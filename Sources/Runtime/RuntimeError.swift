@@ -13,6 +13,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownPendingToolCall(callID: String)
     /// 500: something on our side failed.
     case internalError(String)
+    /// 503: the server is shutting down; the request changed nothing and can be retried.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflict(let m, _): return m
         case .unknownPendingToolCall(let id): return "Unknown pending tool call: \(id)"
         case .internalError(let m): return m
+        case .unavailable(let m): return m
         }
     }
 }

@@ -228,7 +228,7 @@ extension SessionRunner {
     /// cancelled or its state could not be saved.
     func runBuiltinCalls(turnID: String) async -> Bool {
         while let a = active, a.turn.id == turnID, let call = a.builtins.first {
-            if a.cancelRequested || Task.isCancelled { return false }
+            if a.cancelRequested || Task.isCancelled || draining { return false }
             let ran = call.name == HistorySearch.name ? await runHistorySearch(call, turnID: turnID) : await runBuiltin(call, turnID: turnID)
             guard ran else { return false }
         }

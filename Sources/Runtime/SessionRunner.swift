@@ -60,6 +60,8 @@ actor SessionRunner {
     private(set) var isBroken = false
     /// Set at shutdown: nothing more is written, so the session resumes from storage on restart.
     private var halted = false
+    /// Set when shutdown begins: the turn loop stops at its next safe point.
+    private(set) var draining = false
 
     struct PendingCall: Sendable {
         var callID: String
@@ -474,7 +476,17 @@ actor SessionRunner {
         log.broadcaster.close(sessionID: sessionID, reason: .sessionDeleted)
     }
 
-    /// Stops the turn loop without recording anything (shutdown).
+    /// Shutdown's first step: no new model call or command starts; the one running finishes.
+    /// Returns once the turn loop has stopped at such a safe point (its state is saved; the
+    /// turn resumes on restart).
+    func drain(until deadline: ContinuousClock.Instant) async {
+        draining = true
+        while stepTask != nil, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Stops the turn loop without recording anything more (shutdown).
     func halt() {
         halted = true
         isBroken = true
@@ -513,6 +525,23 @@ actor SessionRunner {
             default:
                 break
             }
+        }
+        // Runtime function calls (history search) that never got to run are answered, so the
+        // history stays valid for the model.
+        let answered = Set(items.compactMap { record -> String? in
+            if case .functionCallOutput(let o) = record.item { return o.callID }
+            return nil
+        })
+        for record in items {
+            guard case .functionCall(let f) = record.item, f.name == HistorySearch.name, !answered.contains(f.callID) else { continue }
+            let output = SessionItem.functionCallOutput(
+                FunctionCallOutputItem(
+                    id: IDGenerator.make(.item), turnID: f.turnID, callID: f.callID, output: nil,
+                    error: "The runtime restarted before this search ran. Call it again if you still need it.", status: .incomplete))
+            let outputRecord = ItemRecord(item: output)
+            change.items.append(outputRecord)
+            change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: output, outputIndex: nil)))
+            if let modelItem = ModelInput.modelItem(for: outputRecord) { history.append(modelItem) }
         }
         if let a = active {
             if a.cancelRequested {
@@ -554,7 +583,7 @@ actor SessionRunner {
     // MARK: - The turn loop
 
     private func startStepTask() {
-        guard stepTask == nil, let a = active, a.phase == .running else { return }
+        guard stepTask == nil, !draining, let a = active, a.phase == .running else { return }
         let turnID = a.turn.id
         stepGeneration += 1
         let generation = stepGeneration
@@ -567,6 +596,8 @@ actor SessionRunner {
             if stepGeneration == generation { stepTask = nil }
         }
         while let a = active, a.turn.id == turnID, a.phase == .running {
+            // Shutting down: stop here, between steps, with everything saved.
+            if draining { return }
             if a.cancelRequested || Task.isCancelled {
                 var change = Change()
                 finishTurn(.cancelled, error: nil, into: &change)

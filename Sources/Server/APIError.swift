@@ -66,6 +66,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
                 return APIError(status: .badRequest, message: "Unknown pending tool call: \(callID)", code: "invalid_request_error")
             case .internalError(let message):
                 return APIError(status: .internalServerError, message: message, type: "server_error", code: "internal_error")
+            case .unavailable(let message):
+                var headers = HTTPFields()
+                headers[.init("retry-after")!] = "5"
+                headers[.init("x-should-retry")!] = "true"
+                return APIError(status: .serviceUnavailable, message: message, type: "server_error", code: "server_shutting_down", headers: headers)
             }
         case let e as HTTPError:
             return fromHTTPStatus(e.status, message: e.body)

@@ -205,7 +205,8 @@ enum OpenAPIDocument {
                   "409": {"$ref": "#/components/responses/Conflict"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
                   "429": {"$ref": "#/components/responses/TooManyRequests"},
-                  "500": {"$ref": "#/components/responses/InternalError"}
+                  "500": {"$ref": "#/components/responses/InternalError"},
+                  "503": {"$ref": "#/components/responses/ServiceUnavailable"}
                 },
                 "description": "404: `agent_id`, `environment.environment_template_id` or `environment.environment_id` names nothing. 409: `environment_in_use` (the prewarmed environment is already used by a session) or `idempotency_key_in_use`. A retried streamed create (same Idempotency-Key) gets the same stream again.",
                 "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
@@ -386,7 +387,8 @@ enum OpenAPIDocument {
                   "404": {"$ref": "#/components/responses/NotFound"},
                   "413": {"$ref": "#/components/responses/ContentTooLarge"},
                   "429": {"$ref": "#/components/responses/TooManyRequests"},
-                  "500": {"$ref": "#/components/responses/InternalError"}
+                  "500": {"$ref": "#/components/responses/InternalError"},
+                  "503": {"$ref": "#/components/responses/ServiceUnavailable"}
                 },
                 "parameters": [
                   {
@@ -1957,6 +1959,13 @@ enum OpenAPIDocument {
                     "description": "Milliseconds until a request is allowed again.",
                     "schema": {"type": "string"}
                   }
+                },
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "ServiceUnavailable": {
+                "description": "The server is shutting down (`code: server_shutting_down`): nothing was changed. Retry after `retry-after` seconds (sent with `x-should-retry: true`).",
+                "headers": {
+                  "retry-after": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
                 },
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               }

@@ -121,6 +121,8 @@ enum SSE {
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 } else if subscription.endReason == .overflowed {
                     try await writer.write(overflowFrame(sessionID: subscription.sessionID, lastSent: lastSent))
+                } else if subscription.endReason == .shutdown {
+                    try await writer.write(shutdownFrame(sessionID: subscription.sessionID))
                 }
                 try await writer.finish(nil)
             })
@@ -153,6 +155,27 @@ enum SSE {
         return String((0..<length).map { _ in paddingAlphabet.randomElement(using: &rng)! })
     }
 
+    /// The last frame of a stream the server ends because it is shutting down.
+    static func shutdownFrame(sessionID: String) -> ByteBuffer {
+        errorFrame(
+            SessionEvent(
+                .error(
+                    sessionID: sessionID,
+                    error: SessionError(
+                        type: "server_error",
+                        message: "The server is restarting. Reconnect with `starting_after` set to the `event_id` of the last event you received; "
+                            + "the session continues where it stopped.",
+                        code: "server_shutting_down", param: nil))))
+    }
+
+    static func errorFrame(_ event: SessionEvent) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString("event: error\ndata: ")
+        buffer.writeBytes(event.jsonBytes)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
     static func overflowFrame(sessionID: String, lastSent: Int64) -> ByteBuffer {
         let event = SessionEvent(
             .error(
@@ -162,10 +185,6 @@ enum SSE {
                     message: "This stream fell too far behind the session's events and was closed. Reconnect with "
                         + "`starting_after` set to the `event_id` of the last event you received to get the rest without a gap.",
                     code: "stream_buffer_overflow", param: nil)))
-        var buffer = ByteBuffer()
-        buffer.writeString("event: error\ndata: ")
-        buffer.writeBytes(event.jsonBytes)
-        buffer.writeString("\n\n")
-        return buffer
+        return errorFrame(event)
     }
 }

@@ -59,6 +59,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests an API key may make at once above the rate (env CMA_RATE_LIMIT_BURST; default twice the rate).")
     var rateLimitBurst: Double?
 
+    @Option(help: "Seconds running turns get at shutdown to finish their current model call or command (env CMA_SHUTDOWN_GRACE; default 10).")
+    var shutdownGrace: Int?
+
     @OptionGroup var data: DataDirOption
 
     func run() async throws {
@@ -84,6 +87,9 @@ struct Serve: AsyncParsableCommand {
         let burst = rateLimitBurst ?? env["CMA_RATE_LIMIT_BURST"].flatMap { Double($0) }
         if let burst, !(burst >= 1 && burst.isFinite) { throw ValidationError("CMA_RATE_LIMIT_BURST must be at least 1.") }
         let limit = rate == 0 ? nil : RateLimit(requestsPerSecond: rate, burst: burst)
+        guard let grace = shutdownGrace ?? (env["CMA_SHUTDOWN_GRACE"].map { Int($0) } ?? 10), grace >= 0 else {
+            throw ValidationError("CMA_SHUTDOWN_GRACE must be a number of seconds.")
+        }
         var catalog = ModelCatalog.builtIn
         if let file = modelCatalog ?? env["CMA_MODEL_CATALOG"] {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("Cannot read the model catalog \(file).") }
@@ -103,7 +109,7 @@ struct Serve: AsyncParsableCommand {
         let model = OpenAIResponsesClient.dedicated(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
         let runtime = AgentRuntime(
             store: store, model: model, logger: Logger(label: "cma.runtime"), sandboxHost: sandboxHost,
-            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds), modelCatalog: catalog)
+            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds), modelCatalog: catalog, shutdownGrace: .seconds(grace))
         let dataDir = data.resolved
         let app = buildApplication(
             runtime: runtime, configuration: ServerConfiguration(host: host, port: port, rateLimit: limit), logger: logger,

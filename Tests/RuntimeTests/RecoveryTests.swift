@@ -76,6 +76,34 @@ struct RecoveryTests {
         await second.stop()
     }
 
+    @Test func aGracefulShutdownLetsTheRunningModelCallFinishAndRefusesNewInput() async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        // About a second of streaming: the shutdown starts in the middle of it.
+        model.enqueue(.response(outputs: [.message(text: String(repeating: "slow ", count: 20))], options: StepOptions(chunkSize: 5, delayBetweenEvents: .milliseconds(40))))
+        let h = try await RuntimeHarness.start(model: model, shutdownGrace: .seconds(20))
+        let (session, recorder) = try await h.createSession(input: "slow job")
+        try await recorder.wait(for: "agent.session.turn.output_text.delta")
+        h.runtime.shutdown()
+        // New input is refused while the running call finishes...
+        await #expect(throws: RuntimeError.unavailable("The server is shutting down. Retry shortly; nothing was changed.")) {
+            try await h.message(session.id, "more")
+        }
+        await h.stop()
+        #expect(recorder.types.contains("agent.session.turn.completed"))
+        // ...and it did finish: the answer is complete and the turn ended normally.
+        let after = try await RuntimeHarness.start(model: model, directory: h.directory)
+        defer { after.removeFiles() }
+        let messages = try await after.items(session.id).compactMap { item -> MessageItem? in
+            if case .message(let m) = item, m.role == .assistant { return m }
+            return nil
+        }
+        #expect(messages.map(\.status) == [.completed])
+        #expect(try await after.turns(session.id).first?.status == .completed)
+        #expect(try await after.session(session.id).status == .idle)
+        await after.stop()
+    }
+
     @Test func aSessionWaitingForToolResultsKeepsWaitingAcrossRestart() async throws {
         let model = try await ScriptedModelServer.start()
         defer { Task { await model.shutdown() } }

@@ -52,7 +52,8 @@ final class RuntimeHarness: Sendable {
         modelCatalog: ModelCatalog = .builtIn,
         timeReminderInterval: Duration = .seconds(300),
         readTimeout: Duration = .seconds(30),
-        modelBaseURL: String? = nil
+        modelBaseURL: String? = nil,
+        shutdownGrace: Duration = .zero
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -83,7 +84,7 @@ final class RuntimeHarness: Sendable {
                 configuration: .init(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root), logger: logger)
         }
         let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost,
-            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
+            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval, shutdownGrace: shutdownGrace)
         let task = Task { try await runtime.run() }
         return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task, ownedClient: ownedClient)
     }

@@ -98,4 +98,26 @@ struct SSETests {
             #expect(missing.status == 404)
         }
     }
+
+    @Test func aShutdownLetsTheTurnFinishRefusesInputWith503AndEndsStreamsWithAnErrorEvent() async throws {
+        try await withServer(shutdownGrace: .seconds(20)) { s in
+            // About a second and a half of streaming.
+            s.model.enqueue(.response(outputs: [.message(text: String(repeating: "z", count: 150))], options: StepOptions(chunkSize: 5, delayBetweenEvents: .milliseconds(50))))
+            let stream = try await s.openStream(.POST, "/v1/agents/sessions", json: ["agent": ["model": "gpt-test"], "environment": ["type": "none"], "input": "slow", "stream": true])
+            try await stream.wait("the answer to start streaming") { $0.types.contains("agent.session.turn.output_text.delta") }
+            let id = try #require(stream.events.first?["session"]?["id"]?.stringValue)
+            let live = try await s.openStream(.GET, "/v1/agents/sessions/\(id)/events")
+            s.beginShutdown()
+            try await Task.sleep(for: .milliseconds(100))
+            // While the turn finishes, input is refused (and changes nothing)...
+            let refused = try await s.request(.POST, "/v1/agents/sessions/\(id)/events", json: ["events": [["type": "agent.session.input.cancel"]]])
+            HTTPTests.expectEnvelope(refused, status: 503, code: "server_shutting_down")
+            #expect(refused.header("retry-after") == "5")
+            // ...the turn completes, and the live stream ends with an error event saying why.
+            try await live.wait(timeout: .seconds(20), "the live stream to end") { $0.ended }
+            #expect(live.types.contains("agent.session.turn.completed"))
+            let last = try #require(live.events.last)
+            #expect(last["type"] == "error" && last["error"]?["code"] == "server_shutting_down")
+        }
+    }
 }

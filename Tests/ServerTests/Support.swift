@@ -43,7 +43,7 @@ final class ServerHarness: Sendable {
         self.task = task
     }
 
-    static func start(heartbeat: Duration = .seconds(3600), rateLimit: RateLimit? = .standard) async throws -> ServerHarness {
+    static func start(heartbeat: Duration = .seconds(3600), rateLimit: RateLimit? = .standard, shutdownGrace: Duration = .zero) async throws -> ServerHarness {
         let model = try await ScriptedModelServer.start(fallback: .echo)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cma-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -53,7 +53,7 @@ final class ServerHarness: Sendable {
         logger.logLevel = .critical
         let modelClient = OpenAIResponsesClient(
             configuration: model.clientConfiguration(retry: RetryPolicy(maxRetries: 1, initialBackoff: .milliseconds(5))), logger: logger)
-        let runtime = AgentRuntime(store: store, model: modelClient, logger: logger, heartbeatInterval: heartbeat)
+        let runtime = AgentRuntime(store: store, model: modelClient, logger: logger, heartbeatInterval: heartbeat, shutdownGrace: shutdownGrace)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = buildApplication(
             runtime: runtime, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, rateLimit: rateLimit), logger: logger,
@@ -69,6 +69,12 @@ final class ServerHarness: Sendable {
         return ServerHarness(
             model: model, store: store, runtime: runtime, port: port, key: key, projectID: projectID, directory: directory, client: client, group: group,
             task: task)
+    }
+
+    /// Starts a graceful shutdown as SIGTERM does (the runtime first, then the HTTP server).
+    func beginShutdown() {
+        let group = self.group
+        Task { await group.triggerGracefulShutdown() }
     }
 
     func stop() async {
@@ -163,8 +169,10 @@ final class ServerHarness: Sendable {
 
 struct TimeoutError: Error {}
 
-func withServer(heartbeat: Duration = .seconds(3600), rateLimit: RateLimit? = .standard, _ body: (ServerHarness) async throws -> Void) async throws {
-    let server = try await ServerHarness.start(heartbeat: heartbeat, rateLimit: rateLimit)
+func withServer(
+    heartbeat: Duration = .seconds(3600), rateLimit: RateLimit? = .standard, shutdownGrace: Duration = .zero, _ body: (ServerHarness) async throws -> Void
+) async throws {
+    let server = try await ServerHarness.start(heartbeat: heartbeat, rateLimit: rateLimit, shutdownGrace: shutdownGrace)
     do {
         try await body(server)
     } catch {
