@@ -106,8 +106,44 @@ struct ErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // No route: a known path with another method is a 405.
+            if let methods = RouteTable.methods(forPath: request.uri.path), !methods.contains(request.method.rawValue) {
+                var headers = HTTPFields()
+                headers[.allow] = methods.joined(separator: ", ")
+                return try APIError(
+                    status: .methodNotAllowed, message: "\(request.method.rawValue) is not allowed on this path. Use \(methods.joined(separator: ", ")).",
+                    code: "method_not_allowed", headers: headers
+                ).response(from: request, context: context)
+            }
+            return try APIError.from(error, logger: logger).response(from: request, context: context)
         } catch {
             return try APIError.from(error, logger: logger).response(from: request, context: context)
         }
+    }
+}
+
+/// The methods each path of the API answers, read from the OpenAPI document, so that a known
+/// path asked with another method gets 405 and `Allow` rather than 404.
+enum RouteTable {
+    static let routes: [(segments: [Substring], methods: [String])] = {
+        guard case .object(let paths)? = (try? JSONParser.parse(OpenAPIDocument.json))?["paths"] else { return [] }
+        return paths.map { path, item in
+            let methods = (item.objectValue?.keys.map { $0.uppercased() } ?? []).filter { ["GET", "POST", "PUT", "PATCH", "DELETE"].contains($0) }
+            return (("/v1" + path).split(separator: "/"), methods.sorted())
+        }
+    }()
+
+    /// The methods `path` answers, or nil when no route has that shape.
+    static func methods(forPath path: String) -> [String]? {
+        let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
+        var found: [String] = []
+        for route in routes where route.segments.count == segments.count {
+            let matches = zip(route.segments, segments).allSatisfy { pattern, segment in
+                (pattern.hasPrefix("{") && pattern.hasSuffix("}")) || pattern == segment
+            }
+            if matches { found += route.methods }
+        }
+        return found.isEmpty ? nil : Array(Set(found)).sorted()
     }
 }

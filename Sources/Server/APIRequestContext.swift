@@ -170,3 +170,11 @@ func percentDecode(_ s: Substring) -> String {
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+extension Parameters {
+    /// A path parameter (an object ID), percent-decoded: `agent%5F01` is `agent_01`.
+    func id(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}

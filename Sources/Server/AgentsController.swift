@@ -30,13 +30,13 @@ struct AgentsController {
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("agent_id")
+        let id = try context.parameters.id("agent_id")
         guard let agent = try await store.agent(projectID: context.projectID, id: id) else { throw Self.notFound(id) }
         return JSONResponse.make(agent)
     }
 
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("agent_id")
+        let id = try context.parameters.id("agent_id")
         var request = request
         let body = try await request.jsonBody()
         let params = try AgentUpdateRequest(json: body.value)
@@ -58,7 +58,7 @@ struct AgentsController {
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("agent_id")
+        let id = try context.parameters.id("agent_id")
         guard try await store.deleteAgent(projectID: context.projectID, id: id) else { throw Self.notFound(id) }
         return JSONResponse.make(DeletedObject(id: id, object: "agent.deleted"))
     }

@@ -44,7 +44,7 @@ struct EnvironmentsController {
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("environment_id")
+        let id = try context.parameters.id("environment_id")
         return JSONResponse.make(try await runtime.environmentInfo(projectID: context.projectID, id: id))
     }
 
@@ -59,7 +59,7 @@ struct EnvironmentsController {
     // MARK: Files
 
     @Sendable func uploadFile(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("environment_id")
+        let id = try context.parameters.id("environment_id")
         var request = request
         let body = try await request.jsonBody()
         let file = try HostedFileParam.parse(try JSONReader(body.value))
@@ -74,7 +74,7 @@ struct EnvironmentsController {
 
     /// A token page (§1.3): `page` is an opaque token bound to the same path and order.
     @Sendable func listFiles(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("environment_id")
+        let id = try context.parameters.id("environment_id")
         let query = try ListQuery(after: nil, limit: request.queryValue("limit"), order: request.queryValue("order"))
         let directory = request.queryValue("path") ?? HostedEnvironment.workspaceRoot
         if directory != HostedEnvironment.workspaceRoot {
@@ -111,13 +111,13 @@ struct EnvironmentsController {
     }
 
     @Sendable func getTemplate(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("environment_template_id")
+        let id = try context.parameters.id("environment_template_id")
         guard let record = try await store.template(projectID: context.projectID, id: id) else { throw Self.templateNotFound(id) }
         return JSONResponse.make(record.template)
     }
 
     @Sendable func updateTemplate(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("environment_template_id")
+        let id = try context.parameters.id("environment_template_id")
         var request = request
         let body = try await request.jsonBody()
         let params = try HostedEnvironmentParams.parse(try JSONReader(body.value), context: .template)
@@ -130,7 +130,7 @@ struct EnvironmentsController {
     }
 
     @Sendable func deleteTemplate(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("environment_template_id")
+        let id = try context.parameters.id("environment_template_id")
         guard try await store.deleteTemplate(projectID: context.projectID, id: id) else { throw Self.templateNotFound(id) }
         return JSONResponse.make(DeletedObject(id: id, object: "agent.environment.template.deleted"))
     }

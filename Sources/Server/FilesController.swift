@@ -64,7 +64,7 @@ struct FilesController {
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("file_id")
+        let id = try context.parameters.id("file_id")
         guard let file = try await store.file(projectID: context.projectID, id: id) else { throw Self.notFound(id) }
         return JSONResponse.make(file)
     }
@@ -75,13 +75,13 @@ struct FilesController {
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("file_id")
+        let id = try context.parameters.id("file_id")
         guard try await store.deleteFile(projectID: context.projectID, id: id) else { throw Self.notFound(id) }
         return JSONResponse.make(DeletedObject(id: id, object: "file"))
     }
 
     @Sendable func content(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("file_id")
+        let id = try context.parameters.id("file_id")
         guard let bytes = try await store.fileContent(projectID: context.projectID, id: id) else { throw Self.notFound(id) }
         return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }

@@ -72,13 +72,13 @@ struct SessionsController {
     }
 
     @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         guard let session = try await store.sessionJSON(projectID: context.projectID, id: id) else { throw Self.notFound(id) }
         return JSONResponse.make(bytes: Array(session.json.utf8))
     }
 
     @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         var request = request
         let body = try await request.jsonBody()
         let params = try SessionUpdateRequest(json: body.value)
@@ -110,7 +110,7 @@ struct SessionsController {
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         try await runtime.deleteSession(projectID: context.projectID, sessionID: id)
         return JSONResponse.make(DeletedObject(id: id, object: "agent.session.deleted"))
     }
@@ -118,7 +118,7 @@ struct SessionsController {
     // MARK: Events
 
     @Sendable func submitEvents(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         var request = request
         let key = try Idempotency.key(of: request)
         let body = try await request.jsonBody()
@@ -129,7 +129,7 @@ struct SessionsController {
     }
 
     @Sendable func streamEvents(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         var obfuscate = true
         if let value = request.queryValue("include_obfuscation") {
             switch value {
@@ -173,22 +173,22 @@ struct SessionsController {
     }
 
     @Sendable func listItems(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         let query = try listQuery(request)
         try await requireSession(id, context: context)
         return JSONResponse.page(try await store.listItems(projectID: context.projectID, sessionID: id, turnID: nil, query: query))
     }
 
     @Sendable func listTurns(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         let query = try listQuery(request)
         try await requireSession(id, context: context)
         return JSONResponse.page(try await store.listTurns(projectID: context.projectID, sessionID: id, query: query))
     }
 
     @Sendable func getTurn(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
-        let turnID = try context.parameters.require("turn_id")
+        let id = try context.parameters.id("session_id")
+        let turnID = try context.parameters.id("turn_id")
         try await requireSession(id, context: context)
         guard let turn = try await store.turnJSON(projectID: context.projectID, sessionID: id, id: turnID) else {
             throw APIError.notFound("No turn found with id '\(turnID.prefix(128))' in session '\(id.prefix(128))'.")
@@ -197,8 +197,8 @@ struct SessionsController {
     }
 
     @Sendable func listTurnItems(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
-        let turnID = try context.parameters.require("turn_id")
+        let id = try context.parameters.id("session_id")
+        let turnID = try context.parameters.id("turn_id")
         let query = try listQuery(request)
         try await requireSession(id, context: context)
         guard try await store.turnJSON(projectID: context.projectID, sessionID: id, id: turnID) != nil else {
@@ -209,14 +209,14 @@ struct SessionsController {
     }
 
     @Sendable func emptyList(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         _ = try listQuery(request)
         try await requireSession(id, context: context)
         return JSONResponse.page(Page<StoredObject>(rows: [], hasMore: false))
     }
 
     @Sendable func subagentNotFound(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         try await requireSession(id, context: context)
         throw APIError.notFound("No subagent found with id '\((context.parameters.get("subagent_id") ?? "").prefix(128))'.")
     }
@@ -224,7 +224,7 @@ struct SessionsController {
     // MARK: Artifacts
 
     @Sendable func listArtifacts(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
+        let id = try context.parameters.id("session_id")
         let query = try listQuery(request)
         try await requireSession(id, context: context)
         let environmentID = request.queryValue("environment_id")
@@ -232,24 +232,24 @@ struct SessionsController {
     }
 
     @Sendable func getArtifact(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
-        let artifactID = try context.parameters.require("artifact_id")
+        let id = try context.parameters.id("session_id")
+        let artifactID = try context.parameters.id("artifact_id")
         try await requireSession(id, context: context)
         guard let artifact = try await store.artifact(projectID: context.projectID, sessionID: id, id: artifactID) else { throw Self.artifactNotFound(artifactID) }
         return JSONResponse.make(bytes: Array(artifact.json.utf8))
     }
 
     @Sendable func deleteArtifact(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
-        let artifactID = try context.parameters.require("artifact_id")
+        let id = try context.parameters.id("session_id")
+        let artifactID = try context.parameters.id("artifact_id")
         try await requireSession(id, context: context)
         guard try await store.deleteArtifact(projectID: context.projectID, sessionID: id, id: artifactID) else { throw Self.artifactNotFound(artifactID) }
         return JSONResponse.make(DeletedObject(id: artifactID, object: "agent.session.artifact.deleted"))
     }
 
     @Sendable func artifactContent(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("session_id")
-        let artifactID = try context.parameters.require("artifact_id")
+        let id = try context.parameters.id("session_id")
+        let artifactID = try context.parameters.id("artifact_id")
         try await requireSession(id, context: context)
         guard let content = try await store.artifactContent(projectID: context.projectID, sessionID: id, id: artifactID) else {
             throw Self.artifactNotFound(artifactID)

@@ -121,3 +121,27 @@ struct OpenAPIDocumentTests {
         }
     }
 }
+
+@Suite("Path parameters")
+struct PathParameterTests {
+    @Test func percentEncodedIDsAreDecoded() async throws {
+        try await withServer { s in
+            let id = try #require(try await s.createAgent()["id"]?.stringValue)
+            let encoded = id.replacingOccurrences(of: "_", with: "%5F")
+            let reply = try await s.request(.GET, "/v1/agents/\(encoded)")
+            #expect(reply.status == 200 && reply.json?["id"]?.stringValue == id)
+        }
+    }
+
+    @Test func aKnownPathWithAnotherMethodIs405WithAllow() async throws {
+        try await withServer { s in
+            let reply = try await s.request(.PATCH, "/v1/agents/agent_x")
+            HTTPTests.expectEnvelope(reply, status: 405, code: "method_not_allowed")
+            #expect(reply.header("allow") == "DELETE, GET, POST")
+            HTTPTests.expectEnvelope(try await s.request(.PUT, "/v1/agents/sessions/sess_x/events"), status: 405, code: "method_not_allowed")
+            // An unknown path is still a 404.
+            HTTPTests.expectEnvelope(try await s.request(.GET, "/v1/nothing/here"), status: 404)
+        }
+    }
+}
+
