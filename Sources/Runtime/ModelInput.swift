@@ -66,6 +66,9 @@ enum ModelInput {
             }
             return [replayable(call), callOutput(for: call, output: output ?? "")]
         }
+        if case .other(let o) = record.item, o["type"]?.stringValue == "agents_md", let message = record.modelItem?["message"] {
+            return [message]
+        }
         return modelItem(for: record).map { [$0] } ?? []
     }
 

@@ -27,6 +27,8 @@ actor SessionRunner {
     var historyEpoch = 0
     /// Whether the session was ever compacted.
     var hasCompacted: Bool
+    /// The turn whose AGENTS.md was last looked at (once per turn).
+    var agentsMDCheckedTurn: String?
     /// `experimental.time_awareness`: the interval between time reminders within a turn, and
     /// when the last one was given (in memory: after a restart the next item carries one).
     let timeReminderInterval: Duration
@@ -611,7 +613,8 @@ actor SessionRunner {
             }
             if record.session.environment.hosted != nil {
                 do {
-                    _ = try await ensureSandbox(turnID: turnID)
+                    let sandbox = try await ensureSandbox(turnID: turnID)
+                    guard await deliverAgentsMD(turnID: turnID, sandbox: sandbox) else { return }
                 } catch {
                     var change = Change()
                     let message = (error as? SandboxError)?.message ?? "\(error)"

@@ -2577,6 +2577,20 @@ enum OpenAPIDocument {
                     },
                     "required": ["id", "type", "turn_id", "status", "summary"],
                     "description": "The point where a hand-off summary replaced the older history for the model (the history itself is kept)."
+                  },
+                  {
+                    "type": "object",
+                    "description": "Project instructions from the workspace's AGENTS.md, given to the model at the start of a turn of a hosted session (when new or changed).",
+                    "properties": {
+                      "id": {"type": "string"},
+                      "type": {"type": "string", "const": "agents_md"},
+                      "turn_id": {"type": "string"},
+                      "status": {"type": "string", "const": "completed"},
+                      "path": {"type": "string"},
+                      "bytes": {"type": "integer", "description": "The file's size; at most 32 KiB of it is given."},
+                      "content": {"type": "string", "description": "What the model was given."}
+                    },
+                    "required": ["id", "type", "turn_id", "status", "path", "bytes", "content"]
                   }
                 ]
               },

@@ -363,6 +363,65 @@ struct HostedSessionTests {
         h.removeFiles()
     }
 
+    @Test func agentsMDIsGivenAtTurnStartWhenNewOrChanged() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let rules = "Always answer in French."
+            let environment: JSONValue = [
+                "type": "openai_hosted", "container_size": "small",
+                "files": [["type": "inline", "path": "/workspace/AGENTS.md", "data": .string(Data(rules.utf8).base64EncodedString())]],
+            ]
+            func agentsMessages(_ request: RecordedRequest) -> [String] {
+                (request.body["input"]?.arrayValue ?? []).compactMap { item in
+                    let text = (item["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
+                    return text.hasPrefix("# AGENTS.md instructions for /workspace") ? text : nil
+                }
+            }
+            // Turn 1 gets the file; turn 2 (unchanged) does not get it again and rewrites it;
+            // turn 3 gets the new version.
+            h.model.enqueue(.message("D'accord."))
+            let (session, recorder) = try await h.createSession(input: "one", environment: environment)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            h.model.enqueue(.response(outputs: [shellCall("printf 'Use metric units.' > AGENTS.md", callID: "call_a1")]), .message("ok"))
+            try await h.message(session.id, "two")
+            try await recorder.wait(for: "agent.session.idle", count: 2, timeout: .seconds(30))
+            h.model.enqueue(.message("ok"))
+            try await h.message(session.id, "three")
+            try await recorder.wait(for: "agent.session.idle", count: 3, timeout: .seconds(30))
+
+            let requests = h.model.requests()
+            try #require(requests.count == 4)
+            #expect(agentsMessages(requests[0]) == ["# AGENTS.md instructions for /workspace\n\n<INSTRUCTIONS>\n\(rules)\n</INSTRUCTIONS>"])
+            #expect(agentsMessages(requests[2]).count == 1)
+            #expect(agentsMessages(requests[3]).count == 2 && agentsMessages(requests[3]).last?.contains("Use metric units.") == true)
+            // Only appended: the cached prefix of earlier turns holds.
+            PromptCacheTests.expectEachInputIsAPrefixOfTheNext(PromptCacheTests.inputs(requests))
+            // The items list says when project instructions were given.
+            let given = try await h.items(session.id).compactMap { item -> String? in
+                if case .other(let o) = item, o["type"]?.stringValue == "agents_md" { return o["content"]?.stringValue }
+                return nil
+            }
+            #expect(given == [rules, "Use metric units."])
+        }
+    }
+
+    @Test func aLargeAgentsMDIsCappedForTheModel() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            let big = String(repeating: "Rule.\n", count: 7_000)  // 42,000 bytes
+            let environment: JSONValue = [
+                "type": "openai_hosted", "container_size": "small",
+                "files": [["type": "inline", "path": "/workspace/AGENTS.md", "data": .string(Data(big.utf8).base64EncodedString())]],
+            ]
+            h.model.enqueue(.message("ok"))
+            let (_, recorder) = try await h.createSession(input: "one", environment: environment)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let text = try #require(h.model.requests().first?.body["input"]?.arrayValue?.compactMap { item in
+                (item["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
+            }.first { $0.hasPrefix("# AGENTS.md") })
+            #expect(text.utf8.count < 33 * 1024)
+            #expect(text.contains("[AGENTS.md is 42000 bytes; only the first 32768 are shown.]"))
+        }
+    }
+
     @Test func anUnusedPrewarmedEnvironmentIsSuspendedAndStartsAgainWhenUsed() async throws {
         try await withRuntime(sandboxes: true, sandboxIdleTimeout: .milliseconds(1500)) { h in
             var params = HostedEnvironmentParams()
