@@ -198,7 +198,9 @@ enum ModelInput {
             input: hosted ? [environmentContext(networkAccess: networkAccess)] + history : history,
             tools: tools(for: config, hosted: hosted),
             toolChoice: "auto",
-            parallelToolCalls: false,
+            // Shell calls made together run together in the sandbox; client functions are asked
+            // for one at a time.
+            parallelToolCalls: hosted,
             reasoning: reasoning,
             include: include,
             text: text,

@@ -229,6 +229,12 @@ extension SessionRunner {
     func runBuiltinCalls(turnID: String) async -> Bool {
         while let a = active, a.turn.id == turnID, let call = a.builtins.first {
             if a.cancelRequested || Task.isCancelled || draining { return false }
+            // Shell calls made together run together (apply_patch and searches one at a time).
+            let shellBatch = Array(a.builtins.prefix { $0.name == ShellTool.name })
+            if shellBatch.count > 1 {
+                guard await runShellCallsConcurrently(shellBatch, turnID: turnID) else { return false }
+                continue
+            }
             let ran = call.name == HistorySearch.name ? await runHistorySearch(call, turnID: turnID) : await runBuiltin(call, turnID: turnID)
             guard ran else { return false }
         }
@@ -283,15 +289,69 @@ extension SessionRunner {
 
     private func runBuiltin(_ call: BuiltinCall, turnID: String) async -> Bool {
         if call.name == ApplyPatch.name { return await runApplyPatch(call, turnID: turnID) }
+        return await finishShell(await executeShell(call, turnID: turnID), call: call, turnID: turnID)
+    }
+
+    /// What running one shell call produced, before it is recorded.
+    enum ShellOutcome: Sendable {
+        /// It ran (or was cancelled or broke off): the finished item and what the model is told.
+        case ran(CommandExecutionItem, modelText: String, cancelled: Bool)
+        /// It could not run (bad arguments, no sandbox): what the model is told.
+        case notRun(String)
+        case storageFailed
+    }
+
+    /// Several shell calls of one response run at once; their results join the history in the
+    /// order the model made the calls. Returns false when the turn was cancelled or its state
+    /// could not be saved.
+    func runShellCallsConcurrently(_ calls: [BuiltinCall], turnID: String) async -> Bool {
+        let outcomes = await withTaskGroup(of: (Int, ShellOutcome).self) { group in
+            for (index, call) in calls.enumerated() {
+                group.addTask { (index, await self.executeShell(call, turnID: turnID)) }
+            }
+            var outcomes = [ShellOutcome](repeating: .storageFailed, count: calls.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes
+        }
+        var ok = true
+        for (call, outcome) in zip(calls, outcomes) {
+            if !(await finishShell(outcome, call: call, turnID: turnID)) { ok = false }
+        }
+        return ok
+    }
+
+    /// Records a shell call's outcome (its item, and its output in the history).
+    private func finishShell(_ outcome: ShellOutcome, call: BuiltinCall, turnID: String) async -> Bool {
+        switch outcome {
+        case .storageFailed:
+            return false
+        case .notRun(let output):
+            return await failBuiltin(call, turnID: turnID, output: output)
+        case .ran(let item, let modelText, let cancelled):
+            var done = Change()
+            removeBuiltin(call)
+            done.items.append(commandResult(item, call: call, output: modelText))
+            done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
+            guard await commitInLoop(done) else { return false }
+            return !cancelled
+        }
+    }
+
+    /// Runs a shell call in the sandbox, streaming its output; records only its start.
+    private func executeShell(_ call: BuiltinCall, turnID: String) async -> ShellOutcome {
         let arguments: ShellTool.Arguments
         switch ShellTool.parseArguments(call.arguments) {
         case .failure(let error):
-            return await failBuiltin(call, turnID: turnID, output: "The call could not run: \(error.message)")
+            return .notRun("The call could not run: \(error.message)")
         case .success(let parsed):
             arguments = parsed
         }
-        let (available, committed) = await sandboxForBuiltin(call, turnID: turnID)
-        guard let sandbox = available else { return committed }
+        let sandbox: BubblewrapSandbox
+        do {
+            sandbox = try await ensureSandbox(turnID: turnID)
+        } catch {
+            return .notRun("The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")")
+        }
         let limits = sandbox.configuration.limits
         let timeout = arguments.timeoutMs.map { min(Duration.milliseconds($0), limits.maxCommandTimeout) } ?? limits.defaultCommandTimeout
         let logPath = SandboxPaths.logs + "/" + Self.safeFileName(call.callID) + ".log"
@@ -300,7 +360,7 @@ extension SessionRunner {
         var started = Change()
         started.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw]))
         started.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        guard await commitInLoop(started) else { return false }
+        guard await commitInLoop(started) else { return .storageFailed }
 
         let location = PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0)
         var decoder = UTF8ChunkDecoder()
@@ -356,12 +416,7 @@ extension SessionRunner {
         }
         let stored = CappedOutput(buffer.bytes, totalBytes: buffer.total, maxBytes: 1 << 20, maxLines: Int.max)
         item.output = stored.text
-        var done = Change()
-        removeBuiltin(call)
-        done.items.append(commandResult(item, call: call, output: modelText))
-        done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        guard await commitInLoop(done) else { return false }
-        return !cancelled
+        return .ran(item, modelText: modelText, cancelled: cancelled)
     }
 
     /// `apply_patch`: recorded as a command (`apply_patch`) whose output is the result.

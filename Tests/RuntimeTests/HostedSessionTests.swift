@@ -422,6 +422,32 @@ struct HostedSessionTests {
         }
     }
 
+    @Test func shellCallsMadeTogetherRunTogetherAndAnswerInOrder() async throws {
+        try await withRuntime(sandboxes: true) { h in
+            // Each command marks that it started and waits (up to 5 s) for the others: all three
+            // see three marks only if they run at the same time.
+            func command(_ name: String) -> String {
+                "touch /tmp/started_\(name); for i in $(seq 50); do [ $(ls /tmp/started_* | wc -l) -ge 3 ] && break; sleep 0.1; done; echo \(name) $(ls /tmp/started_* | wc -l)"
+            }
+            h.model.enqueue(
+                .response(outputs: [shellCall(command("a"), callID: "call_a"), shellCall(command("b"), callID: "call_b"), shellCall(command("c"), callID: "call_c")]),
+                .message("done"))
+            let (session, recorder) = try await h.createSession(input: "three at once", environment: Self.hosted)
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(30))
+            let requests = h.model.requests()
+            try #require(requests.count == 2)
+            #expect(requests[0].body["parallel_tool_calls"] == true)
+            // The results reach the model in the order of the calls.
+            let outputs = (requests[1].body["input"]?.arrayValue ?? []).filter { $0["type"]?.stringValue == "function_call_output" }
+            #expect(outputs.map { $0["call_id"]?.stringValue ?? "" } == ["call_a", "call_b", "call_c"])
+            let items = try await h.items(session.id).compactMap { item -> String? in
+                if case .commandExecution(let c) = item { return c.output }
+                return nil
+            }
+            #expect(items == ["a 3\n", "b 3\n", "c 3\n"])
+        }
+    }
+
     @Test func anUnusedPrewarmedEnvironmentIsSuspendedAndStartsAgainWhenUsed() async throws {
         try await withRuntime(sandboxes: true, sandboxIdleTimeout: .milliseconds(1500)) { h in
             var params = HostedEnvironmentParams()
