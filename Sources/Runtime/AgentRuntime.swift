@@ -153,37 +153,42 @@ public final class AgentRuntime: Service {
     /// own (one that fails does not hold up the others) and retried with backoff, so that none
     /// stays `in_progress`.
     private func recover() async {
-        var pending: [(projectID: String, sessionID: String)] = []
+        // Nil: every session that was running; then only the ones that failed.
+        var toResume: Set<String>?
         for attempt in 0..<6 {
             if attempt > 0 {
                 do { try await Task.sleep(for: .seconds(1 << (attempt - 1))) } catch { return }
             }
+            let sessions: [(projectID: String, sessionID: String)]
             do {
-                pending = try await store.activeSessions().map { ($0.projectID, $0.session.id) }
-                    .filter { candidate in attempt == 0 || pending.contains { $0.sessionID == candidate.sessionID } }
+                sessions = try await store.activeSessions().map { ($0.projectID, $0.session.id) }.filter { toResume?.contains($0.sessionID) ?? true }
             } catch {
                 logger.error("could not list the sessions to resume", metadata: ["error": "\(error)"])
                 continue
             }
-            var failed: [(projectID: String, sessionID: String)] = []
-            for (projectID, sessionID) in pending {
+            var failed = Set<String>()
+            for (projectID, sessionID) in sessions {
                 do {
                     guard let runner = try await runner(projectID: projectID, sessionID: sessionID) else { continue }
                     let items = try await store.items(sessionID: sessionID)
                     guard await runner.resume(restartedItems: items) else {
-                        failed.append((projectID, sessionID))
+                        failed.insert(sessionID)
                         continue
                     }
                     logger.info("resumed session after restart", metadata: ["session": "\(sessionID)"])
                 } catch {
                     logger.error("could not resume a session after restart", metadata: ["session": "\(sessionID)", "error": "\(error)"])
-                    failed.append((projectID, sessionID))
+                    failed.insert(sessionID)
                 }
             }
-            pending = failed
-            if pending.isEmpty { return }
+            if failed.isEmpty { return }
+            toResume = failed
         }
-        logger.error("sessions could not be resumed after restart", metadata: ["sessions": "\(pending.map(\.sessionID))"])
+        if let toResume {
+            logger.error("sessions could not be resumed after restart; they resume on the next start", metadata: ["sessions": "\(toResume.sorted())"])
+        } else {
+            logger.error("the sessions to resume could not be listed; they resume on the next start")
+        }
     }
 
     // MARK: - Runners

@@ -1,5 +1,7 @@
 import AgentsAPI
+import Foundation
 import Storage
+import Tools
 
 extension SessionRunner {
     /// Answers a `search_session_history` call from the stored items.
@@ -76,22 +78,20 @@ enum HistorySearch {
         var maxResults: Int
     }
 
-    static func parse(_ arguments: JSONValue) -> Result<Arguments, ToolArgumentError> {
-        var value = arguments
-        if case .string(let text) = arguments {
-            guard let parsed = try? JSONParser.parse(text) else {
-                return .failure(ToolArgumentError("The arguments are not valid JSON."))
-            }
-            value = parsed
+    static func parse(_ arguments: JSONValue) -> Result<Arguments, ToolError> {
+        let o: JSONObject
+        switch ToolError.decodeArguments(arguments) {
+        case .failure(let error): return .failure(error)
+        case .success(.object(let object)): o = object
+        case .success: return .failure(ToolError("The arguments must be a JSON object."))
         }
-        guard case .object(let o) = value else { return .failure(ToolArgumentError("The arguments must be a JSON object.")) }
-        let query = o["query"]?.stringValue?.trimmingSpaces
-        let itemID = o["item_id"]?.stringValue?.trimmingSpaces
+        let query = o["query"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let itemID = o["item_id"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
         if (query ?? "").isEmpty && (itemID ?? "").isEmpty {
-            return .failure(ToolArgumentError("Give a non-empty `query` to search, or an `item_id` to read."))
+            return .failure(ToolError("Give a non-empty `query` to search, or an `item_id` to read."))
         }
         let offset = Int(clamping: o["offset"]?.intValue ?? 0)
-        guard offset >= 0 else { return .failure(ToolArgumentError("`offset` must be 0 or more.")) }
+        guard offset >= 0 else { return .failure(ToolError("`offset` must be 0 or more.")) }
         let requested = o["max_results"]?.intValue.map { Int(clamping: $0) } ?? defaultResults
         return .success(
             Arguments(
@@ -169,7 +169,7 @@ enum HistorySearch {
         var terms: [String] = []
         for (index, part) in query.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
             if index % 2 == 1 {
-                let phrase = part.trimmingSpaces
+                let phrase = part.trimmingCharacters(in: .whitespacesAndNewlines)
                 if !phrase.isEmpty { terms.append(phrase.lowercased()) }
             } else {
                 terms += part.split(whereSeparator: { $0.isWhitespace }).map { $0.lowercased() }
@@ -244,17 +244,5 @@ enum HistorySearch {
         var text = header + ":\n" + entry.text[start..<end]
         if endOffset < total { text += "\n[Continue with offset \(endOffset).]" }
         return text
-    }
-}
-
-/// Why a built-in tool's arguments were refused (shown to the model).
-struct ToolArgumentError: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: String {
-        String(self.drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
     }
 }

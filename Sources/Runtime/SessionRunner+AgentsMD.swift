@@ -32,7 +32,7 @@ extension SessionRunner {
             text += "\n[AGENTS.md is \(read.size) bytes; only the first \(read.data.count) are shown.]"
         }
         let digest = Hashing.sha256Hex(Array(text.utf8))
-        guard record.runtime["agents_md_digest"]?.stringValue != digest else { return true }
+        guard runtimeValue("agents_md_digest")?.stringValue != digest else { return true }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return true }
 
         let message = Self.userMessage("# AGENTS.md instructions for /workspace\n\n<INSTRUCTIONS>\n\(text)\n</INSTRUCTIONS>")
@@ -40,20 +40,9 @@ extension SessionRunner {
             "type": "agents_md", "id": .string(IDGenerator.make(.item)), "turn_id": .string(turnID), "status": "completed",
             "path": .string(Self.agentsMDPath), "bytes": .int(read.size), "content": .string(text),
         ]
-        var object = record.runtime.objectValue ?? [:]
-        object["agents_md_digest"] = .string(digest)
-        record.runtime = .object(object)
+        setRuntimeValue("agents_md_digest", .string(digest))
         var change = Change()
-        change.session = true
-        let outputIndex = takeOutputIndex()
-        change.items.append(ItemRecord(item: .other(item), modelItem: ["message": message]))
-        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .other(item), outputIndex: outputIndex)))
-        change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .other(item), outputIndex: outputIndex)))
-        if var a = active {
-            a.record.runtime = a.runtimeJSON
-            active = a
-            change.turns.append(a.record)
-        }
+        recordRuntimeItem(item, modelItem: ["message": message], into: &change)
         guard await commitInLoop(change) else { return false }
         history.append(message)
         return true

@@ -220,8 +220,20 @@ extension SessionRunner {
             "summary": .string(summary), "reason": .string(reason), "mode": .string(mode), "input_tokens_before": .int(Int64(tokensBefore)),
         ]
         var change = Change()
+        recordRuntimeItem(item, modelItem: ["replacement": .array(replacement)], into: &change)
+        guard await commitInLoop(change) else { return .storageFailed }
+        history = replacement
+        historyEpoch += 1
+        lastInputTokens = 0
+        logger.info("compacted the conversation", metadata: ["reason": "\(reason)", "mode": "\(mode)", "input_tokens_before": "\(tokensBefore)"])
+        return .compacted
+    }
+
+    /// An item the runtime itself adds to the turn (a compaction, project instructions): stored
+    /// with what it stands for in the model's input, announced as added and done.
+    func recordRuntimeItem(_ item: JSONObject, modelItem: JSONValue, into change: inout Change) {
         let outputIndex = takeOutputIndex()
-        change.items.append(ItemRecord(item: .other(item), modelItem: ["replacement": .array(replacement)]))
+        change.items.append(ItemRecord(item: .other(item), modelItem: modelItem))
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .other(item), outputIndex: outputIndex)))
         change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .other(item), outputIndex: outputIndex)))
         if var a = active {
@@ -230,13 +242,6 @@ extension SessionRunner {
             change.turns.append(a.record)
         }
         change.session = true
-        guard await commitInLoop(change) else { return .storageFailed }
-        history = replacement
-        historyEpoch += 1
-        hasCompacted = true
-        lastInputTokens = 0
-        logger.info("compacted the conversation", metadata: ["reason": "\(reason)", "mode": "\(mode)", "input_tokens_before": "\(tokensBefore)"])
-        return .compacted
     }
 
     static func userMessage(_ text: String) -> JSONValue {

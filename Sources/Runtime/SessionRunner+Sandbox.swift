@@ -16,11 +16,11 @@ extension SessionRunner {
         HostedEnvironmentSecrets(json: record.runtime["environment_secrets"] ?? [:])
     }
 
-    private func runtimeValue(_ key: String) -> JSONValue? {
+    func runtimeValue(_ key: String) -> JSONValue? {
         record.runtime[key]
     }
 
-    private func setRuntimeValue(_ key: String, _ value: JSONValue) {
+    func setRuntimeValue(_ key: String, _ value: JSONValue) {
         var object = record.runtime.objectValue ?? [:]
         object[key] = value
         record.runtime = .object(object)
@@ -277,13 +277,18 @@ extension SessionRunner {
         return await commitInLoop(change)
     }
 
+    /// What the model is told when a call found no sandbox to run in.
+    static func sandboxUnavailable(_ error: any Error) -> String {
+        "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")"
+    }
+
     /// The sandbox for a built-in call. Without one, the call is ended (`committed` says whether
     /// that was saved).
     private func sandboxForBuiltin(_ call: BuiltinCall, turnID: String) async -> (sandbox: BubblewrapSandbox?, committed: Bool) {
         do {
             return (try await ensureSandbox(turnID: turnID), true)
         } catch {
-            return (nil, await failBuiltin(call, turnID: turnID, output: "The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")"))
+            return (nil, await failBuiltin(call, turnID: turnID, output: Self.sandboxUnavailable(error)))
         }
     }
 
@@ -350,7 +355,7 @@ extension SessionRunner {
         do {
             sandbox = try await ensureSandbox(turnID: turnID)
         } catch {
-            return .notRun("The sandbox is not available: \((error as? SandboxError)?.message ?? "\(error)")")
+            return .notRun(Self.sandboxUnavailable(error))
         }
         let limits = sandbox.configuration.limits
         let timeout = arguments.timeoutMs.map { min(Duration.milliseconds($0), limits.maxCommandTimeout) } ?? limits.defaultCommandTimeout
@@ -421,12 +426,8 @@ extension SessionRunner {
 
     /// `apply_patch`: recorded as a command (`apply_patch`) whose output is the result.
     private func runApplyPatch(_ call: BuiltinCall, turnID: String) async -> Bool {
-        var patch: String?
-        switch call.arguments {
-        case .string(let text): patch = (try? JSONParser.parse(text))?["input"]?.stringValue
-        default: patch = call.arguments["input"]?.stringValue
-        }
-        guard let patch else {
+        // The freeform tool's input, or the function variant's `input` argument.
+        guard let patch = (try? ToolError.decodeArguments(call.arguments).get())?["input"]?.stringValue else {
             return await failBuiltin(call, turnID: turnID, output: "The call could not run: give the whole patch as 'input'.")
         }
         let (available, committed) = await sandboxForBuiltin(call, turnID: turnID)

@@ -25,8 +25,6 @@ actor SessionRunner {
     var backgroundCompactionCounter = 0
     /// Counts compactions of `history` (a background summary is for one epoch only).
     var historyEpoch = 0
-    /// Whether the session was ever compacted.
-    var hasCompacted: Bool
     /// The turn whose AGENTS.md was last looked at (once per turn).
     var agentsMDCheckedTurn: String?
     /// `experimental.time_awareness`: the interval between time reminders within a turn, and
@@ -171,7 +169,6 @@ actor SessionRunner {
         logger[metadataKey: "session"] = "\(record.session.id)"
         self.logger = logger
         self.history = Self.history(from: items)
-        self.hasCompacted = items.contains(where: Self.isCompaction)
         self.queued = []
         for t in openTurns {
             switch t.turn.status {

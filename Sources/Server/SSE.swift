@@ -120,7 +120,7 @@ enum SSE {
                 if completed {
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 } else if subscription.endReason == .overflowed {
-                    try await writer.write(overflowFrame(sessionID: subscription.sessionID, lastSent: lastSent))
+                    try await writer.write(overflowFrame(sessionID: subscription.sessionID))
                 } else if subscription.endReason == .shutdown {
                     try await writer.write(shutdownFrame(sessionID: subscription.sessionID))
                 }
@@ -176,7 +176,7 @@ enum SSE {
         return buffer
     }
 
-    static func overflowFrame(sessionID: String, lastSent: Int64) -> ByteBuffer {
+    static func overflowFrame(sessionID: String) -> ByteBuffer {
         let event = SessionEvent(
             .error(
                 sessionID: sessionID,

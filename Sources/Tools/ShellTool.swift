@@ -43,12 +43,9 @@ public enum ShellTool {
     /// are unusable.
     public static func parseArguments(_ arguments: JSONValue) -> Result<Arguments, ToolError> {
         let value: JSONValue
-        switch arguments {
-        case .string(let text):
-            guard let parsed = try? JSONParser.parse(text) else { return .failure(ToolError("The arguments are not valid JSON.")) }
-            value = parsed
-        default:
-            value = arguments
+        switch ToolError.decodeArguments(arguments) {
+        case .failure(let error): return .failure(error)
+        case .success(let decoded): value = decoded
         }
         guard let command = value["command"]?.stringValue ?? value["cmd"]?.stringValue, !command.isEmpty else {
             return .failure(ToolError("Missing 'command': give the shell command to run as a string."))
@@ -95,6 +92,13 @@ public enum ShellTool {
 public struct ToolError: Error, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }
+
+    /// A function call's arguments as JSON: the model sends them as a JSON string.
+    public static func decodeArguments(_ arguments: JSONValue) -> Result<JSONValue, ToolError> {
+        guard case .string(let text) = arguments else { return .success(arguments) }
+        guard let parsed = try? JSONParser.parse(text) else { return .failure(ToolError("The arguments are not valid JSON.")) }
+        return .success(parsed)
+    }
 }
 
 public enum SandboxPaths {

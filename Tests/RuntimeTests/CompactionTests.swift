@@ -106,9 +106,13 @@ struct CompactionTests {
                 return false
             }
             #expect(compactions.count >= 5)
-            // No request ever got near the window.
-            let largest = h.model.requests().map { JSONWriter.bytes($0.body["input"] ?? .null).count }.max() ?? 0
-            #expect(largest < 3000 * 4)
+            // Blocking: no request ever got near the window. (In the background, calls go on
+            // with the full history until the summary is ready, so how far they get depends on
+            // the machine's speed; a real provider's overflow then waits for the summary.)
+            if !background {
+                let largest = h.model.requests().map { JSONWriter.bytes($0.body["input"] ?? .null).count }.max() ?? 0
+                #expect(largest < 3000 * 4)
+            }
         }
     }
 
