@@ -465,10 +465,12 @@ struct OpenAIResponsesClientTests {
     // MARK: Connection failures
 
     @Test func connectionRefusedIsAConnectionErrorAfterRetries() async throws {
-        // A port that was just free: start a server, note its port, stop it.
+        // Port 1 on loopback: nothing listens there. (A port that was just freed can be taken by
+        // a server of a test running in parallel.)
         let server = try await ScriptedModelServer.start()
         var configuration = server.clientConfiguration(retry: fastRetry(maxRetries: 2))
         await server.shutdown()
+        configuration.baseURL = "http://127.0.0.1:1/v1"
         configuration.connectTimeout = .seconds(2)
         let start = ContinuousClock.now
         try await withClient(configuration) { client in
