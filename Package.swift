@@ -83,6 +83,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The MCP client: streamable HTTP (on async-http-client) and stdio (in a sandbox).
+        .target(
+            name: "MCP",
+            dependencies: [
+                "CMAJSON",
+                "Sandbox",
+                "ModelProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Runtime",
             dependencies: [
@@ -91,6 +104,8 @@ let package = Package(
                 "ModelProviders",
                 "Sandbox",
                 "Tools",
+                "MCP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -109,12 +124,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The behaviour of the MCP servers the tests run (stdio and HTTP).
+        .target(name: "MCPTestLogic", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
+        // A tiny MCP server over stdio, for tests: static, so it runs inside sandboxes.
+        .executableTarget(
+            name: "mcp-test-server",
+            dependencies: ["CMAJSON", "MCPTestLogic"],
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
+                "MCPTestLogic",
                 "AgentsAPI",
                 "ModelProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -155,15 +155,25 @@ def test_unavailable_environment_features(client):
     assert err.param == "environment.type"
 
 
-def test_mcp_tool_not_available(client):
-    mcp = {"type": "mcp", "server_label": "docs", "transport": {"type": "http", "server_url": "https://example.com/mcp"}}
+def test_mcp_tool_validation(client):
+    # Reusable agents carry no credentials: authorization is a session-level field.
+    mcp = {"type": "mcp", "server_label": "docs", "transport": {"type": "http", "server_url": "https://example.com/mcp", "authorization": "t"}}
+    err = _bad_request(lambda: client.beta.agents.create(model=MODEL, tools=[mcp]))
+    assert err.code == "unknown_parameter"
+    assert err.param == "tools[0].transport.authorization"
+    # Vault credentials are not available yet.
+    mcp = {"type": "mcp", "server_label": "docs", "credential_id": "cred_1", "transport": {"type": "http", "server_url": "https://example.com/mcp"}}
     err = _bad_request(
         lambda: client.beta.agents.sessions.create(agent={"model": MODEL, "tools": [mcp]}, environment={"type": "none"}, input="hi")
     )
     assert err.code == "feature_not_available"
-    assert err.param is not None and "tools" in err.param
-    err = _bad_request(lambda: client.beta.agents.create(model=MODEL, tools=[mcp]))
-    assert err.code == "feature_not_available"
+    assert err.param == "agent.tools[0].credential_id"
+    # A stdio server in the session's environment needs a hosted one.
+    mcp = {"type": "mcp", "server_label": "local", "connection_origin": "environment", "transport": {"type": "stdio", "command": "srv", "cwd": "/workspace"}}
+    err = _bad_request(
+        lambda: client.beta.agents.sessions.create(agent={"model": MODEL, "tools": [mcp]}, environment={"type": "none"}, input="hi")
+    )
+    assert err.param is not None and err.param.startswith("agent.tools[0]")
 
 
 def test_stream_options_without_stream(client):

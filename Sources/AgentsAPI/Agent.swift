@@ -29,29 +29,47 @@ public struct FunctionTool: Sendable, Equatable {
     }
 }
 
-/// A tool in an agent definition. Only function tools run in this version; other types are kept
-/// as given so stored definitions survive upgrades.
+/// A tool in an agent definition. Types this version does not run are kept as given so stored
+/// definitions survive upgrades.
 public enum AgentTool: Sendable, Equatable, JSONCodable {
     case function(FunctionTool)
+    case mcp(MCPTool)
+    case webSearch(WebSearchTool)
     case other(JSONObject)
 
     public var type: String {
         switch self {
         case .function: return "function"
+        case .mcp: return "mcp"
+        case .webSearch: return "web_search"
         case .other(let o): return o["type"]?.stringValue ?? "unknown"
         }
     }
 
+    /// The reusable-agent form (MCP headers included; authorization and env never).
     public var json: JSONValue {
         switch self {
         case .function(let f): return f.json
+        case .mcp(let m): return m.json
+        case .webSearch(let w): return w.json
         case .other(let o): return .object(o)
         }
     }
 
+    /// The session form: no MCP headers either.
+    public var sessionJSON: JSONValue {
+        if case .mcp(let m) = self { return m.json(includingHeaders: false) }
+        return json
+    }
+
     public init(json: JSONValue) throws(ValidationError) {
         let r = try JSONReader(json)
-        if try r.optionalString("type") == "function" {
+        let type = try r.optionalString("type")
+        if type == "mcp" {
+            self = .mcp(try MCPTool(reading: r))
+        } else if type == "web_search" {
+            self = .webSearch(try WebSearchTool(reading: r))
+        } else if type == "function" {
             self = .function(
                 FunctionTool(
                     name: try r.string("name"),
@@ -183,15 +201,25 @@ public struct AgentConfig: Sendable, Equatable {
         tools.compactMap { if case .function(let f) = $0 { return f } else { return nil } }
     }
 
+    public var mcpTools: [MCPTool] {
+        tools.compactMap { if case .mcp(let m) = $0 { return m } else { return nil } }
+    }
+
+    public var webSearch: WebSearchTool? {
+        for case .webSearch(let w) in tools { return w }
+        return nil
+    }
+
     /// Writes the configuration fields shared by `Agent` and `SessionAgent` into `o`.
-    public func write(into o: inout JSONObject) {
+    /// `session`: MCP tools without their headers.
+    public func write(into o: inout JSONObject, session: Bool = false) {
         o.set("instructions", instructions.map { .string($0) })
         o["model"] = .string(model)
         o["multi_agent"] = multiAgent.json
         o["reasoning"] = reasoning.json
         o["service_tier"] = .string(serviceTier.rawValue)
         o["text"] = text.json
-        o["tools"] = .array(tools.map(\.json))
+        o["tools"] = .array(tools.map { session ? $0.sessionJSON : $0.json })
         o["compaction"] = ["async": .bool(asyncCompaction)]
         o["experimental"] = ["time_awareness": .bool(timeAwareness)]
     }

@@ -146,6 +146,7 @@ enum ConfigParsing {
             }
             var tools: [AgentTool] = []
             var names = Set<String>()
+            var labels = Set<String>()
             for t in try r.objectArray(values, key: "tools") {
                 let type = try t.string("type")
                 switch type {
@@ -168,9 +169,17 @@ enum ConfigParsing {
                     if isAsync == true { throw .notAvailable("Asynchronous function tools (async) are", param: t.param("async")) }
                     tools.append(.function(FunctionTool(name: name, description: description, parameters: parameters, deferLoading: false, isAsync: isAsync)))
                 case "mcp":
-                    throw .notAvailable("MCP tools are", param: t.param("type"))
+                    let tool = try MCPTool.parse(t, persisted: persisted)
+                    guard labels.insert(tool.serverLabel).inserted else {
+                        throw .invalid("Duplicate MCP server label '\(tool.serverLabel)': labels must be unique.", param: t.param("server_label"))
+                    }
+                    tools.append(.mcp(tool))
                 case "web_search":
-                    throw .notAvailable("Web search tools are", param: t.param("type"))
+                    if !WebSearchTool.supported { throw .notAvailable("Web search tools are", param: t.param("type")) }
+                    guard !tools.contains(where: { $0.type == "web_search" }) else {
+                        throw .invalid("At most one 'web_search' tool can be given.", param: t.param("type"))
+                    }
+                    tools.append(.webSearch(try WebSearchTool.parse(t)))
                 case "computer_use":
                     throw .notAvailable("Computer use tools are", param: t.param("type"))
                 case "automations":
@@ -185,7 +194,6 @@ enum ConfigParsing {
                         param: t.param("type"))
                 }
             }
-            _ = persisted
             return .value(tools)
         }
     }

@@ -45,11 +45,21 @@ public enum SessionEnvironment: Sendable, Equatable, JSONCodable {
 /// Something the session waits for before it can continue.
 public enum RequiredAction: Sendable, Equatable, JSONCodable {
     case functionCall(callID: String, name: String, arguments: JSONValue, turnID: String)
+    /// An MCP tool call that needs the user's approval.
+    case mcpApproval(requestID: String, serverLabel: String, message: String, name: String?, arguments: JSONValue, turnID: String)
 
     public var json: JSONValue {
         switch self {
         case .functionCall(let callID, let name, let arguments, let turnID):
             return ["type": "function_call", "arguments": arguments, "call_id": .string(callID), "name": .string(name), "turn_id": .string(turnID)]
+        case .mcpApproval(let requestID, let serverLabel, let message, let name, let arguments, let turnID):
+            return [
+                "type": "mcp_approval_request", "request_id": .string(requestID), "turn_id": .string(turnID),
+                "request": [
+                    "type": "mcp_tool_call", "server_label": .string(serverLabel), "message": .string(message), "name": name.map { .string($0) } ?? .null,
+                    "arguments": arguments,
+                ],
+            ]
         }
     }
 
@@ -58,6 +68,11 @@ public enum RequiredAction: Sendable, Equatable, JSONCodable {
         switch try r.string("type") {
         case "function_call":
             self = .functionCall(callID: try r.string("call_id"), name: try r.string("name"), arguments: r["arguments"] ?? .null, turnID: try r.string("turn_id"))
+        case "mcp_approval_request":
+            let q = try r.object("request")
+            self = .mcpApproval(
+                requestID: try r.string("request_id"), serverLabel: try q.string("server_label"), message: try q.string("message"),
+                name: try q.optionalString("name"), arguments: q["arguments"] ?? .null, turnID: try r.string("turn_id"))
         case let other:
             throw ValidationError("Unknown required action type '\(other)'.", param: r.param("type"))
         }
@@ -82,7 +97,7 @@ public struct SessionAgent: Sendable, Equatable, JSONCodable {
         var o = JSONObject()
         o["id"] = .string(id)
         o["name"] = name.jsonOrNull
-        config.write(into: &o)
+        config.write(into: &o, session: true)
         return .object(o)
     }
 

@@ -31,6 +31,8 @@ public final class AgentRuntime: Service {
     public let timeReminderInterval: Duration
     /// How long running turns get to reach a safe point at shutdown.
     public let shutdownGrace: Duration
+    /// Timeouts of MCP servers.
+    public let mcpSettings: MCPSettings
     private let accepting = Mutex(true)
     /// Models not in the catalog that were already reported in the log.
     private let reportedUnknownModels = Mutex<Set<String>>([])
@@ -38,9 +40,10 @@ public final class AgentRuntime: Service {
     public init(
         store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
         sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
-        timeReminderInterval: Duration = .seconds(300), shutdownGrace: Duration = .seconds(10)
+        timeReminderInterval: Duration = .seconds(300), shutdownGrace: Duration = .seconds(10), mcpSettings: MCPSettings = .init()
     ) {
         self.shutdownGrace = shutdownGrace
+        self.mcpSettings = mcpSettings
         self.sandboxIdleTimeout = sandboxIdleTimeout
         self.timeReminderInterval = timeReminderInterval
         self.modelCatalog = modelCatalog
@@ -203,7 +206,8 @@ public final class AgentRuntime: Service {
         let items = try await store.items(sessionID: sessionID)
         let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
         let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost,
-            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
+            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
+            mcpSettings: mcpSettings)
         return runners.withLock { r in
             if let winner = r[sessionID] { return winner }
             r[sessionID] = fresh
@@ -249,6 +253,8 @@ public final class AgentRuntime: Service {
         if JSONWriter.bytes(.array(config.tools.map(\.json))).count > RequestLimits.maxToolsBytes {
             throw RuntimeError.invalid(ValidationError("The resolved tool list must fit in \(RequestLimits.maxToolsBytes) bytes of compact JSON.", param: "agent.tools"))
         }
+        try validateMCPTools(config, hosted: request.environment.hosted != nil)
+        let mcpSecrets = SessionRunner.extractMCPSecrets(from: &config)
         var environment = request.environment
         var environmentSecrets = request.environmentSecrets
         var claimed: EnvironmentRecord?
@@ -274,6 +280,7 @@ public final class AgentRuntime: Service {
             requiredActions: [], status: .idle, usage: nil, vaultIDs: request.vaultIDs, promptCacheTTL: request.promptCacheTTL,
             review: request.review)
         var runtime: JSONObject = [:]
+        if mcpSecrets.objectValue?.isEmpty == false { runtime["mcp_secrets"] = mcpSecrets }
         if session.environment.hosted != nil {
             runtime["environment_secrets"] = (environmentSecrets ?? HostedEnvironmentSecrets()).json
             if let claimed {
@@ -285,7 +292,8 @@ public final class AgentRuntime: Service {
         }
         let runner = SessionRunner(
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
-            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval)
+            logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
+            mcpSettings: mcpSettings)
         runners.withLock { $0[sessionID] = runner }
         var insertedEnvironment: String?
         do {
@@ -320,7 +328,28 @@ public final class AgentRuntime: Service {
     }
 
     public func updateSession(projectID: String, sessionID: String, request: SessionUpdateRequest) async throws -> AgentSession {
-        try await requireRunner(projectID: projectID, sessionID: sessionID).update(request)
+        let runner = try await requireRunner(projectID: projectID, sessionID: sessionID)
+        if let tools = request.tools.value {
+            try validateMCPTools(AgentConfig(model: "", tools: tools), hosted: await runner.session.environment.hosted != nil)
+        }
+        return try await runner.update(request)
+    }
+
+    /// MCP servers this server can run for a session: stdio servers need sandboxes, and those
+    /// reached from the environment need a hosted one.
+    func validateMCPTools(_ config: AgentConfig, hosted: Bool) throws {
+        for (index, tool) in config.tools.enumerated() {
+            guard case .mcp(let m) = tool, case .stdio = m.transport else { continue }
+            if sandboxHost == nil {
+                throw RuntimeError.invalid(.notAvailable("stdio MCP servers need bubblewrap on the server (see the README); they are", param: "agent.tools[\(index)].transport"))
+            }
+            if m.connectionOrigin == .environment, !hosted {
+                throw RuntimeError.invalid(
+                    .invalid(
+                        "A stdio MCP server with connection_origin 'environment' runs in the session's environment, so the session needs a hosted environment ('openai_hosted').",
+                        param: "agent.tools[\(index)].connection_origin"))
+            }
+        }
     }
 
     public func deleteSession(projectID: String, sessionID: String) async throws {

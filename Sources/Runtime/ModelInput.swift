@@ -69,6 +69,15 @@ enum ModelInput {
         if case .other(let o) = record.item, o["type"]?.stringValue == "agents_md", let message = record.modelItem?["message"] {
             return [message]
         }
+        if case .other(let o) = record.item, o["type"]?.stringValue == "mcp_call" || o["type"]?.stringValue == "web_search_call",
+            let call = record.modelItem?["call"]
+        {
+            // A runtime-run call: the model's call and what it was told. A call still waiting for
+            // approval has no result yet; the result joins the history once it has one.
+            if record.modelItem?["awaiting_approval"]?.boolValue == true { return [] }
+            let output = record.modelItem?["output"]?.stringValue ?? interruptedCallOutput
+            return [replayable(call), callOutput(for: call, output: output)]
+        }
         return modelItem(for: record).map { [$0] } ?? []
     }
 
@@ -87,6 +96,8 @@ enum ModelInput {
         return capped.text
             + "\n[The full result (\(capped.totalBytes) bytes) is kept in this session's history: read it with \(HistorySearch.name), item_id \"\(itemID)\".]"
     }
+
+    static let interruptedCallOutput = "The runtime restarted while this call was running; its outcome is unknown."
 
     static let interruptedCommandOutput =
         "The runtime restarted while this command was running; its outcome is unknown. The workspace keeps whatever it did."
@@ -149,11 +160,13 @@ enum ModelInput {
     /// The tools of every request of a session: the sandbox's (hosted sessions), the client's
     /// functions, and the history search (unless a client function has its name). Fixed for the
     /// session, so they stay in the cached prefix.
-    static func tools(for config: AgentConfig, hosted: Bool = false) -> [JSONValue] {
+    /// `extraTools`: the MCP servers' tools, after the client's functions.
+    static func tools(for config: AgentConfig, hosted: Bool = false, extraTools: [JSONValue] = []) -> [JSONValue] {
         (hosted ? [ShellTool.definition, ApplyPatch.definition(forModel: config.model)] : [])
             + config.functionTools.map { f in
                 ["type": "function", "name": .string(f.name), "description": .string(f.description), "parameters": .object(f.parameters), "strict": false]
             }
+            + extraTools
             + (offersHistorySearch(config) ? [HistorySearch.definition] : [])
     }
 
@@ -169,7 +182,8 @@ enum ModelInput {
     }
 
     static func request(
-        sessionID: String, config: AgentConfig, ttl: PromptCacheTTL?, history: [JSONValue], hosted: Bool = false, networkAccess: NetworkAccess = .disabled
+        sessionID: String, config: AgentConfig, ttl: PromptCacheTTL?, history: [JSONValue], hosted: Bool = false, networkAccess: NetworkAccess = .disabled,
+        extraTools: [JSONValue] = []
     ) -> ModelRequest {
         var reasoning: JSONValue?
         var include: [String] = []
@@ -196,7 +210,7 @@ enum ModelInput {
             model: config.model,
             instructions: instructions(for: config, hosted: hosted),
             input: hosted ? [environmentContext(networkAccess: networkAccess)] + history : history,
-            tools: tools(for: config, hosted: hosted),
+            tools: tools(for: config, hosted: hosted, extraTools: extraTools),
             toolChoice: "auto",
             // Shell calls made together run together in the sandbox; client functions are asked
             // for one at a time.

@@ -213,6 +213,7 @@ extension SessionRunner {
 
     /// Stops the sandbox (shutdown, deletion).
     func stopSandbox() async {
+        await stopMCP()
         suspendTask?.cancel()
         suspendTask = nil
         sandboxStart?.cancel()
@@ -235,7 +236,14 @@ extension SessionRunner {
                 guard await runShellCallsConcurrently(shellBatch, turnID: turnID) else { return false }
                 continue
             }
-            let ran = call.name == HistorySearch.name ? await runHistorySearch(call, turnID: turnID) : await runBuiltin(call, turnID: turnID)
+            let ran: Bool
+            if call.name == HistorySearch.name {
+                ran = await runHistorySearch(call, turnID: turnID)
+            } else if offeredMCPTool(named: call.name) != nil || (call.name.hasPrefix("mcp__") && call.name != ShellTool.name) {
+                ran = await runMCPCall(call, turnID: turnID)
+            } else {
+                ran = await runBuiltin(call, turnID: turnID)
+            }
             guard ran else { return false }
         }
         return true

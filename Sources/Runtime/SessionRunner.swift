@@ -36,6 +36,9 @@ actor SessionRunner {
     let sandboxHost: SandboxHost?
     /// The session's running sandbox, if any.
     var sandbox: RunningSandbox?
+    /// The session's MCP servers, and the tools of theirs offered to the model now.
+    let mcp: MCPServers
+    var offeredMCPTools: [ExposedMCPTool] = []
     /// A start in progress, which concurrent callers share.
     var sandboxStart: Task<RunningSandbox, any Error>?
     /// How long an unused sandbox keeps running before it is suspended (nil: never).
@@ -69,6 +72,8 @@ actor SessionRunner {
         var arguments: JSONValue
         var itemID: String
         var resolved: Bool
+        /// Set for an MCP call waiting for the user's approval (see SessionRunner+MCP).
+        var approval: MCPApproval? = nil
     }
 
     /// A call of a built-in tool (the shell), run by the runtime in the session's sandbox.
@@ -112,7 +117,11 @@ actor SessionRunner {
             [
                 "pending_calls": .array(
                     pendingCalls.map {
-                        ["call_id": .string($0.callID), "name": .string($0.name), "arguments": $0.arguments, "item_id": .string($0.itemID), "resolved": .bool($0.resolved)]
+                        var o: JSONObject = [
+                            "call_id": .string($0.callID), "name": .string($0.name), "arguments": $0.arguments, "item_id": .string($0.itemID), "resolved": .bool($0.resolved),
+                        ]
+                        o.set("approval", $0.approval?.json)
+                        return .object(o)
                     }),
                 "steers": .array(steers.map(\.json)),
                 "next_output_index": .int(Int64(nextOutputIndex)),
@@ -130,7 +139,10 @@ actor SessionRunner {
             if case .object(let o) = record.runtime {
                 for c in o["pending_calls"]?.arrayValue ?? [] {
                     guard let callID = c["call_id"]?.stringValue, let name = c["name"]?.stringValue, let itemID = c["item_id"]?.stringValue else { continue }
-                    pendingCalls.append(PendingCall(callID: callID, name: name, arguments: c["arguments"] ?? .null, itemID: itemID, resolved: c["resolved"]?.boolValue ?? false))
+                    pendingCalls.append(
+                        PendingCall(
+                            callID: callID, name: name, arguments: c["arguments"] ?? .null, itemID: itemID, resolved: c["resolved"]?.boolValue ?? false,
+                            approval: c["approval"].flatMap(MCPApproval.init(json:))))
                 }
                 for s in o["steers"]?.arrayValue ?? [] {
                     if let m = try? InputMessage(json: s) { steers.append(m) }
@@ -154,7 +166,7 @@ actor SessionRunner {
     init(
         record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger,
         sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil, modelCatalog: ModelCatalog = .builtIn,
-        timeReminderInterval: Duration = .seconds(300)
+        timeReminderInterval: Duration = .seconds(300), mcpSettings: MCPSettings = .init()
     ) {
         self.timeReminderInterval = timeReminderInterval
         self.sandboxIdleTimeout = sandboxIdleTimeout
@@ -168,6 +180,7 @@ actor SessionRunner {
         var logger = logger
         logger[metadataKey: "session"] = "\(record.session.id)"
         self.logger = logger
+        self.mcp = MCPServers(settings: mcpSettings, logger: logger)
         self.history = Self.history(from: items)
         self.queued = []
         for t in openTurns {
@@ -280,7 +293,9 @@ actor SessionRunner {
                 requestCancel(into: &change)
             case .toolResult(let turnID, let callID, let success, let output, let error):
                 acceptToolResult(turnID: turnID, callID: callID, success: success, output: output, error: error, into: &change)
-            case .mcpApprovalResult, .computerUseApprovalResult:
+            case .mcpApprovalResult(let requestID, let decision):
+                acceptApproval(requestID: requestID, decision: decision, into: &change)
+            case .computerUseApprovalResult:
                 break  // rejected by validate
             }
         }
@@ -327,6 +342,12 @@ actor SessionRunner {
                     throw RuntimeError.unknownPendingToolCall(callID: callID)
                 }
             case .mcpApprovalResult(let requestID, _):
+                if let active, active.phase == .waiting,
+                    active.pendingCalls.contains(where: { $0.approval?.requestID == requestID && !$0.resolved }),
+                    seenCalls.insert("approval:" + requestID).inserted
+                {
+                    continue
+                }
                 throw RuntimeError.invalid(
                     ValidationError("Unknown pending approval request: \(requestID)", param: "events[\(index)].request_id", code: "invalid_request_error"))
             case .computerUseApprovalResult(let requestID):
@@ -394,6 +415,15 @@ actor SessionRunner {
         }
     }
 
+    /// The user's answer to an MCP approval request; the call runs (or is refused) when the
+    /// turn continues.
+    private func acceptApproval(requestID: String, decision: String, into change: inout Change) {
+        guard var a = active, let index = a.pendingCalls.firstIndex(where: { $0.approval?.requestID == requestID && !$0.resolved }) else { return }
+        a.pendingCalls[index].resolved = true
+        a.pendingCalls[index].approval?.decision = decision
+        resumeIfAnswered(&a, into: &change)
+    }
+
     private func acceptToolResult(turnID: String, callID: String, success: Bool, output: FunctionOutput?, error: String?, into change: inout Change) {
         guard var a = active, let index = a.pendingCalls.firstIndex(where: { $0.callID == callID && !$0.resolved }) else { return }
         a.pendingCalls[index].resolved = true
@@ -405,7 +435,11 @@ actor SessionRunner {
         change.items.append(itemRecord)
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: nil)))
         if let modelItem = ModelInput.modelItem(for: itemRecord) { history.append(modelItem) }
+        resumeIfAnswered(&a, into: &change)
+    }
 
+    /// A waiting turn continues once every call it waits for is answered.
+    private func resumeIfAnswered(_ a: inout ActiveTurn, into change: inout Change) {
         if a.phase == .waiting {
             if a.unresolvedCalls.isEmpty {
                 a.phase = .running
@@ -425,7 +459,9 @@ actor SessionRunner {
     }
 
     private func requiredActions(for a: ActiveTurn) -> [RequiredAction] {
-        a.unresolvedCalls.map { .functionCall(callID: $0.callID, name: $0.name, arguments: $0.arguments, turnID: a.turn.id) }
+        a.unresolvedCalls.map {
+            Self.approvalAction($0, turnID: a.turn.id) ?? .functionCall(callID: $0.callID, name: $0.name, arguments: $0.arguments, turnID: a.turn.id)
+        }
     }
 
     // MARK: - Cancel
@@ -448,6 +484,10 @@ actor SessionRunner {
     func update(_ request: SessionUpdateRequest) async throws -> AgentSession {
         guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
         request.apply(to: &record.session)
+        if !request.tools.isAbsent {
+            // The new tools replace the old ones, secrets included.
+            setRuntimeValue("mcp_secrets", Self.extractMCPSecrets(from: &record.session.agent.config))
+        }
         var change = Change()
         change.session = true
         try await commit(change)
@@ -619,6 +659,18 @@ actor SessionRunner {
                     _ = await commitInLoop(change)
                     return
                 }
+            }
+            guard await runAnsweredApprovals(turnID: turnID) else {
+                if active?.cancelRequested == true || Task.isCancelled {
+                    continue
+                }
+                return
+            }
+            if let error = await prepareMCP(turnID: turnID) {
+                var change = Change()
+                finishTurn(.failed, error: error, into: &change)
+                _ = await commitInLoop(change)
+                return
             }
             switch await compactBeforeModelCall(turnID: turnID) {
             case nil, .compacted?: break
@@ -971,7 +1023,8 @@ actor SessionRunner {
     func modelRequest(history: [JSONValue]) -> ModelRequest {
         ModelInput.request(
             sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
-            hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled)
+            hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled,
+            extraTools: offeredMCPTools.map(\.definition))
     }
 
     private func emitDetached(_ body: SessionEvent.Body) {
@@ -1044,6 +1097,13 @@ actor SessionRunner {
         let arguments: JSONValue = raw["arguments"] ?? .string("{}")
         if name == ShellTool.name || name == ApplyPatch.name, record.session.environment.hosted != nil, var a = active {
             // Run by the runtime once the response is complete; announced as a command then.
+            a.builtins.append(BuiltinCall(itemID: s.itemID, outputIndex: s.outputIndex, callID: callID, name: name, arguments: arguments, raw: raw))
+            active = a
+            history.append(ModelInput.replayable(raw))
+            return
+        }
+        if offeredMCPTool(named: name) != nil, !record.session.agent.config.functionTools.contains(where: { $0.name == name }), var a = active {
+            // Run by the runtime once the response is complete, as an `mcp_call` item.
             a.builtins.append(BuiltinCall(itemID: s.itemID, outputIndex: s.outputIndex, callID: callID, name: name, arguments: arguments, raw: raw))
             active = a
             history.append(ModelInput.replayable(raw))

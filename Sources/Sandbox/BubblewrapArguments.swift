@@ -71,6 +71,9 @@ enum BubblewrapArguments {
         for (i, layer) in config.layers.enumerated() {
             a += ["--ro-bind", layer, PackageLayers.mountPoint(i)]
         }
+        for bind in config.readOnlyBinds {
+            a += ["--ro-bind", bind.source, bind.destination]
+        }
         a += ["--bind", config.workspaceSource, SandboxConfiguration.workspacePath]
         a += ["--ro-bind", config.agentSource, SandboxConfiguration.agentPath]
         if let socket = config.egressSocketSource {

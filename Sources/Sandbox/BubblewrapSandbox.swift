@@ -87,6 +87,33 @@ public final class BubblewrapSandbox: Sendable {
         return Command(events: events, id: id, sandbox: self)
     }
 
+    /// A command whose stdin the runtime writes (an MCP server over stdio). Its stdout arrives
+    /// as `output` events; its stderr goes to `logPath` only.
+    public struct InteractiveCommand: Sendable {
+        public let command: Command
+
+        /// Queues `bytes` for the command's stdin (`eof`: then close it).
+        public func write(_ bytes: [UInt8], eof: Bool = false) async throws {
+            _ = try await command.sandbox.connection.request(
+                "write_stdin", ["target": .int(command.id), "data": .string(Data(bytes).base64EncodedString()), "eof": .bool(eof)])
+        }
+    }
+
+    /// Starts `argv` with its stdin fed by `InteractiveCommand.write` (protocol: `stdin_pipe`,
+    /// `stderr: "log"`).
+    public func execInteractive(_ argv: [String], cwd: String, env: [String: String], logPath: String?) -> InteractiveCommand {
+        var fields: JSONObject = [
+            "argv": .array(argv.map { .string($0) }),
+            "cwd": .string(cwd),
+            "env": .object(JSONObject(env.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
+            "stdin_pipe": true,
+            "stderr": "log",
+        ]
+        if let logPath { fields["log_path"] = .string(logPath) }
+        let (id, events) = connection.exec(fields)
+        return InteractiveCommand(command: Command(events: events, id: id, sandbox: self))
+    }
+
     /// Runs a command to completion and returns its output and result.
     public func run(_ argv: [String], cwd: String = SandboxConfiguration.workspacePath, env: [String: String], timeout: Duration? = nil) async throws -> (output: [UInt8], result: ExecResult) {
         var output: [UInt8] = []

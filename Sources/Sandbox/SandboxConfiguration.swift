@@ -85,6 +85,8 @@ public struct SandboxConfiguration: Sendable {
     /// Where bubblewrap finds the egress socket: `egressSocket`, or the launcher's staged
     /// `/tmp/egress.sock` when it runs as another user.
     public var egressSocketSource: String?
+    /// Host paths mounted read-only, as (source, destination in the sandbox).
+    public var readOnlyBinds: [(source: String, destination: String)] = []
 
     public init(
         agentBinary: String, bubblewrap: String = "/usr/bin/bwrap", workspaceHostPath: String, stateHostPath: String,

@@ -23,6 +23,9 @@ public final class SandboxHost: Sendable {
         /// Where workspaces and per-sandbox state live (inside the server's data directory, which
         /// the sandboxes never see).
         public var root: String
+        /// Host files or directories every sandbox sees read-only, as (host path, sandbox path):
+        /// the operator's tools (`--sandbox-ro-bind`), e.g. MCP servers installed on the host.
+        public var readOnlyBinds: [(source: String, destination: String)] = []
 
         public init(agentBinary: String, launcherBinary: String, bubblewrap: String = "/usr/bin/bwrap", root: String) {
             self.agentBinary = agentBinary
@@ -171,6 +174,7 @@ public final class SandboxHost: Sendable {
         var sandboxConfiguration = SandboxConfiguration(
             agentBinary: configuration.agentBinary, bubblewrap: configuration.bubblewrap, workspaceHostPath: workspacePath(for: key),
             stateHostPath: statePath(for: key), layers: layers, limits: limits)
+        sandboxConfiguration.readOnlyBinds = configuration.readOnlyBinds
         try BubblewrapSandbox.prepareState(sandboxConfiguration)
 
         var launcher = [configuration.launcherBinary] + BubblewrapArguments.launcherOpens(sandboxConfiguration)
@@ -208,6 +212,10 @@ public final class SandboxHost: Sendable {
             for (i, layer) in layers.enumerated() {
                 launcher += ["--stage", layer + ":layer\(i)"]
                 sandboxConfiguration.layers[i] = "/tmp/layer\(i)"
+            }
+            for (i, bind) in configuration.readOnlyBinds.enumerated() {
+                launcher += ["--stage", bind.source + ":extra\(i)"]
+                sandboxConfiguration.readOnlyBinds[i].source = "/tmp/extra\(i)"
             }
             sandboxConfiguration.workspaceSource = "/tmp/workspace"
             sandboxConfiguration.agentSource = "/tmp/cma-sandbox"

@@ -4,7 +4,8 @@ import Glibc
 import CMAJSON
 
 /// The agent: a single-threaded `poll(2)` loop over stdin (requests), the output pipes of
-/// running commands and a signalfd for SIGCHLD. See docs/SANDBOX_PROTOCOL.md.
+/// running commands, the stdin pipes of commands with `write_stdin` data waiting, and a
+/// signalfd for SIGCHLD. See docs/SANDBOX_PROTOCOL.md.
 final class Agent {
     static let maxLine = 1 << 20
     static let chunkSize = 64 * 1024
@@ -74,6 +75,11 @@ final class Agent {
                 fds.append(pollfd(fd: job.pipeFD, events: Int16(POLLIN), revents: 0))
                 polledJobs.append(job)
             }
+            var writingJobs: [Job] = []
+            for job in jobs where job.wantsStdinWrite {
+                fds.append(pollfd(fd: job.stdinFD, events: Int16(POLLOUT), revents: 0))
+                writingJobs.append(job)
+            }
             let relayStart = fds.count
             relay?.appendPollFDs(&fds)
             let n = poll(&fds, nfds_t(fds.count), pollTimeout())
@@ -97,6 +103,12 @@ final class Agent {
             reap()
             for job in polledJobs {
                 if fds[index].revents != 0 { readOutput(job) }
+                index += 1
+            }
+            // POLLERR here means the command closed its stdin: the write then fails with EPIPE.
+            // (`reap` may have closed the pipe already; flushing a closed one does nothing.)
+            for job in writingJobs {
+                if fds[index].revents != 0 { job.flushStdin() }
                 index += 1
             }
             relay?.handle(fds[relayStart...])
@@ -166,6 +178,7 @@ final class Agent {
     private func recordExit(_ job: Job, _ status: Int32) {
         job.status = status
         job.exitedAt = Sys.now()
+        job.closeStdin()
     }
 
     private func readOutput(_ job: Job) {
@@ -376,6 +389,9 @@ final class Agent {
         case "exec":
             try startExec(id, f)
 
+        case "write_stdin":
+            try writeStdin(id, f)
+
         case "signal":
             let target = try f.int("target")
             let signal = try f.int("signal")
@@ -483,8 +499,13 @@ final class Agent {
         let timeoutMs = try f.optionalInt("timeout_ms") ?? 0
         guard timeoutMs >= 0 else { throw .badRequest("\"timeout_ms\" must not be negative") }
         let logPath = try f.optionalString("log_path")
+        let stdinPipe = try f.optionalBool("stdin_pipe") ?? false
+        let stderrName = try f.optionalString("stderr") ?? StderrMode.merge.rawValue
+        guard let stderr = StderrMode(rawValue: stderrName) else {
+            throw .badRequest("\"stderr\" must be \"merge\" or \"log\"")
+        }
 
-        let request = ExecRequest(id: id, argv: argv, env: env, cwd: cwd, timeoutMs: timeoutMs, logPath: logPath)
+        let request = ExecRequest(id: id, argv: argv, env: env, cwd: cwd, timeoutMs: timeoutMs, logPath: logPath, stdinPipe: stdinPipe, stderr: stderr)
         // The cwd is checked (by opening it) before the log file is created.
         var st = stat()
         if stat(cwd, &st) != 0 { throw Failure.errno(errno, cwd, "cwd") }
@@ -493,12 +514,17 @@ final class Agent {
         var logFD: Int32 = -1
         if let logPath { logFD = try workspace.openLog(path: logPath) }
         let started = Sys.now()
-        let spawned: (pid: pid_t, pipeFD: Int32)
+        let spawned: (pid: pid_t, pipeFD: Int32, stdinFD: Int32)
         do {
-            spawned = try Spawner.spawn(request, extras: extras)
+            spawned = try Spawner.spawn(request, logFD: logFD, extras: extras)
         } catch {
             Sys.closeFD(logFD)
             throw error
+        }
+        if stderr == .log {
+            // The command writes its stderr to the log itself; the agent copies nothing there.
+            Sys.closeFD(logFD)
+            logFD = -1
         }
         var deadline: UInt64?
         if timeoutMs > 0 {
@@ -506,7 +532,36 @@ final class Agent {
             let ms = UInt64(min(timeoutMs, 30 * 24 * 3_600_000))
             deadline = started &+ ms &* 1_000_000
         }
-        jobs.append(Job(id: id, pid: spawned.pid, pipeFD: spawned.pipeFD, logFD: logFD, logPath: logPath, started: started, deadline: deadline))
+        jobs.append(Job(id: id, pid: spawned.pid, pipeFD: spawned.pipeFD, stdinFD: spawned.stdinFD, logFD: logFD, logPath: logPath, started: started, deadline: deadline))
+    }
+
+    /// `write_stdin`: buffers the data for the command's stdin pipe and replies at once; the
+    /// loop writes it as the pipe takes it, so a command that reads slowly (or never) cannot
+    /// block the agent.
+    private func writeStdin(_ id: Int64, _ f: Fields) throws(Failure) {
+        let target = try f.int("target")
+        let encoded = try f.optionalString("data") ?? ""
+        let eof = try f.optionalBool("eof") ?? false
+        guard let data = Base64.decode(encoded) else { throw .badRequest("\"data\" is not valid base64") }
+        // A finishing job (main process exited, output still draining) no longer has a stdin.
+        guard let job = jobs.first(where: { $0.id == target }), job.status == nil else {
+            throw Failure("not_found", "no running exec with id \(target)")
+        }
+        guard job.hasStdinPipe else {
+            throw Failure("not_found", "exec \(target) was not started with \"stdin_pipe\"")
+        }
+        if job.stdinEOF && !data.isEmpty {
+            throw .badRequest("the stdin of exec \(target) was already closed with \"eof\"")
+        }
+        // Once the command has closed its stdin the data is dropped anyway: never too large.
+        if job.stdinFD >= 0 && job.stdinPending + data.count > Job.maxStdinBuffer {
+            throw Failure("too_large", "exec \(target) has \(job.stdinPending) bytes of stdin not yet written; at most \(Job.maxStdinBuffer) may wait")
+        }
+        job.appendStdin(data, eof: eof)
+        sendOK(id)
+        // Whatever the pipe takes now need not wait for the next poll; this also closes it at
+        // once for an `eof` with nothing left to write.
+        job.flushStdin()
     }
 }
 

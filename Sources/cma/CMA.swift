@@ -62,6 +62,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds running turns get at shutdown to finish their current model call or command (env CMA_SHUTDOWN_GRACE; default 10).")
     var shutdownGrace: Int?
 
+    @Option(
+        name: .customLong("sandbox-ro-bind"),
+        help: "HOST:SANDBOX — show a host file or directory to every sandbox, read-only (repeatable; env CMA_SANDBOX_RO_BINDS, comma-separated).")
+    var sandboxReadOnlyBinds: [String] = []
+
     @OptionGroup var data: DataDirOption
 
     func run() async throws {
@@ -102,7 +107,17 @@ struct Serve: AsyncParsableCommand {
         // Everything the server creates is private to it unless opened up on purpose.
         umask(0o077)
         let store = try data.openStore()
-        let sandboxHost = makeSandboxHost(dataDir: data.resolved, logger: logger)
+        var binds: [(source: String, destination: String)] = []
+        for spec in sandboxReadOnlyBinds + (env["CMA_SANDBOX_RO_BINDS"].map { $0.split(separator: ",").map(String.init) } ?? []) {
+            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0].hasPrefix("/"), parts[1].hasPrefix("/"), !parts[1].hasPrefix("/workspace"),
+                FileManager.default.fileExists(atPath: parts[0])
+            else {
+                throw ValidationError("--sandbox-ro-bind takes HOST:SANDBOX, two absolute paths (the host one existing, the sandbox one outside /workspace): \(spec)")
+            }
+            binds.append((parts[0], parts[1]))
+        }
+        let sandboxHost = makeSandboxHost(dataDir: data.resolved, logger: logger, readOnlyBinds: binds)
         let modelConfiguration = ModelProviderConfiguration.fromEnvironment(env)
         // A dedicated HTTP client: its read timeout is ours (reasoning models can be silent for
         // minutes), not the shared client's 90 s.
@@ -129,9 +144,11 @@ struct Serve: AsyncParsableCommand {
 
 /// The sandbox host for hosted environments, or nil (with a log line saying why) when this
 /// machine cannot run them.
-func makeSandboxHost(dataDir: String, logger: Logger) -> SandboxHost? {
+func makeSandboxHost(dataDir: String, logger: Logger, readOnlyBinds: [(source: String, destination: String)] = []) -> SandboxHost? {
     let root = (dataDir as NSString).appendingPathComponent("sandboxes")
-    let host = SandboxHost(configuration: .locate(root: root), logger: Logger(label: "cma.sandbox"))
+    var configuration = SandboxHost.Configuration.locate(root: root)
+    configuration.readOnlyBinds = readOnlyBinds
+    let host = SandboxHost(configuration: configuration, logger: Logger(label: "cma.sandbox"))
     do {
         try host.checkAvailable()
         try FileManager.default.createDirectory(atPath: root + "/workspaces", withIntermediateDirectories: true)

@@ -12,6 +12,32 @@ struct RequestSemanticsTests {
         #expect(request.config == AgentConfig(model: "gpt-test"))
     }
 
+    @Test func mcpToolsEchoHeadersOnAgentsAndNoSecretsOnSessions() throws {
+        let agent = try AgentCreateRequest(
+            json: JSONParser.parse(
+                #"{"model":"m","tools":[{"type":"mcp","server_label":"docs","transport":{"type":"http","server_url":"https://x/mcp","headers":{"X-Team":"t1"}},"allowed_tools":["search"]}]}"#))
+        let tool = try #require(agent.config.mcpTools.first)
+        #expect(tool.secrets.headers.map(\.0) == ["X-Team"])
+        #expect(tool.allowedTools == ["search"])
+        #expect(tool.connectionOrigin == .service)
+        #expect(tool.required == false)
+        #expect(tool.json["transport"] == ["type": "http", "server_url": "https://x/mcp", "headers": ["X-Team": "t1"]])
+
+        let session = try SessionCreateRequest(
+            json: JSONParser.parse(
+                #"{"agent":{"model":"m","tools":[{"type":"mcp","server_label":"local","connection_origin":"environment","required":true,"transport":{"type":"stdio","command":"srv","cwd":"/workspace","env":{"TOKEN":"hunter2"},"env_vars":["HOME_DIR"]}},{"type":"mcp","server_label":"docs","transport":{"type":"http","server_url":"https://x/mcp","authorization":"hunter3","headers":{"X-Team":"t1"}}}]},"environment":{"type":"none"},"input":"hi"}"#))
+        var config = AgentConfig(model: "m")
+        session.agent?.apply(to: &config)
+        let tools = config.mcpTools
+        try #require(tools.count == 2)
+        #expect(tools[0].secrets.env.map(\.1) == ["hunter2"])
+        #expect(tools[1].secrets.authorization == "hunter3")
+        let echoed = JSONWriter.string(SessionAgent(id: "agent_1", name: nil, config: config).json)
+        for secret in ["hunter2", "hunter3", "X-Team", "\"env\"", "authorization", "headers"] { #expect(!echoed.contains(secret)) }
+        #expect(echoed.contains("\"env_vars\":[\"HOME_DIR\"]"))
+        #expect(echoed.contains("\"connection_origin\":\"environment\""))
+    }
+
     @Test func agentCreateReadsEveryField() throws {
         let request = try AgentCreateRequest(
             json: JSONParser.parse(

@@ -26,7 +26,10 @@ struct WireRoundTripTests {
         Named("function, async false", .function(FunctionTool(name: "f", description: "d", parameters: [:], isAsync: false))),
         Named("function, deferred, async", .function(FunctionTool(name: "f", description: "d", parameters: ["type": "object"], deferLoading: true, isAsync: true))),
         Named("tool_search", .other(["type": "tool_search"])),
-        Named("web_search", .other(["type": "web_search", "mode": "live", "allowed_domains": nil])),
+        Named("web_search", .webSearch(WebSearchTool(allowedDomains: nil, mode: .live))),
+        Named("web_search, restricted", .webSearch(WebSearchTool(allowedDomains: ["example.com"], contextSize: .high, location: ["country": "FR"], mode: .cached))),
+        Named("mcp http", .mcp(MCPTool(serverLabel: "docs", transport: .http(serverURL: "https://mcp.example.com/mcp"), allowedTools: ["a"], required: true, secrets: MCPSecrets(headers: [("X-Team", "t")])))),
+        Named("mcp stdio", .mcp(MCPTool(serverLabel: "local", transport: .stdio(command: "srv", cwd: "/workspace", args: ["-v"], envVars: ["TOKEN"]), connectionOrigin: .environment, requestMetadata: ["k": "v"]))),
     ])
     func agentTool(_ c: Named<AgentTool>) throws {
         #expect(try roundTrip(c.value) == c.value)

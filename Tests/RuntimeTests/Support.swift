@@ -53,7 +53,8 @@ final class RuntimeHarness: Sendable {
         timeReminderInterval: Duration = .seconds(300),
         readTimeout: Duration = .seconds(30),
         modelBaseURL: String? = nil,
-        shutdownGrace: Duration = .zero
+        shutdownGrace: Duration = .zero,
+        mcpSettings: MCPSettings = .init()
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -80,11 +81,14 @@ final class RuntimeHarness: Sendable {
             try FileManager.default.createDirectory(atPath: root + "/workspaces", withIntermediateDirectories: true)
             // Private, as the server's data directory is: the launcher stages what bubblewrap needs.
             for path in [dir.path, root, root + "/workspaces"] { _ = chmod(path, 0o700) }
-            sandboxHost = SandboxHost(
-                configuration: .init(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root), logger: logger)
+            var configuration = SandboxHost.Configuration(agentBinary: buildDirectory + "/cma-sandbox", launcherBinary: buildDirectory + "/cma-launch", root: root)
+            // The test MCP server, for stdio servers in sandboxes.
+            configuration.readOnlyBinds = [(buildDirectory + "/mcp-test-server", mcpTestServerPath)]
+            sandboxHost = SandboxHost(configuration: configuration, logger: logger)
         }
         let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost,
-            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval, shutdownGrace: shutdownGrace)
+            sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval, shutdownGrace: shutdownGrace,
+            mcpSettings: mcpSettings)
         let task = Task { try await runtime.run() }
         return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task, ownedClient: ownedClient)
     }
@@ -150,12 +154,13 @@ final class RuntimeHarness: Sendable {
 func withRuntime(
     sandboxes: Bool = false, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
     timeReminderInterval: Duration = .seconds(300), readTimeout: Duration = .seconds(30), modelBaseURL: String? = nil,
+    mcpSettings: MCPSettings = .init(),
     _ body: (RuntimeHarness) async throws -> Void
 ) async throws {
     let model = try await ScriptedModelServer.start()
     let harness = try await RuntimeHarness.start(
         model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
-        readTimeout: readTimeout, modelBaseURL: modelBaseURL)
+        readTimeout: readTimeout, modelBaseURL: modelBaseURL, mcpSettings: mcpSettings)
     do {
         try await body(harness)
     } catch {
@@ -258,6 +263,9 @@ let sandboxesAvailable: Bool = {
     access("/usr/bin/bwrap", X_OK) == 0 && access(RuntimeHarness.buildDirectory + "/cma-sandbox", X_OK) == 0
         && access(RuntimeHarness.buildDirectory + "/cma-launch", X_OK) == 0
 }()
+
+/// Where sandboxes of the tests see the stdio MCP test server.
+let mcpTestServerPath = "/opt/cma-test/mcp-test-server"
 
 /// A scripted shell call.
 func shellCall(_ command: String, callID: String = "call_\(Int.random(in: 0...1_000_000))", extra: JSONObject = [:]) -> ScriptOutput {

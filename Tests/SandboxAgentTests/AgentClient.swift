@@ -189,14 +189,24 @@ final class AgentClient: @unchecked Sendable {
 
     static let defaultEnv: JSONObject = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LC_ALL": "C"]
 
-    func startExec(_ argv: [String], env: JSONObject = AgentClient.defaultEnv, cwd: String? = nil, timeoutMs: Int64? = nil, logPath: String? = nil) throws -> Int64 {
+    func startExec(_ argv: [String], env: JSONObject = AgentClient.defaultEnv, cwd: String? = nil, timeoutMs: Int64? = nil, logPath: String? = nil, stdinPipe: Bool = false, stderr: String? = nil) throws -> Int64 {
         let id = makeID()
         var request: JSONObject = ["op": "exec", "id": .int(id), "argv": .array(argv.map { .string($0) }), "env": .object(env)]
         if let cwd { request["cwd"] = .string(cwd) }
         if let timeoutMs { request["timeout_ms"] = .int(timeoutMs) }
         if let logPath { request["log_path"] = .string(logPath) }
+        if stdinPipe { request["stdin_pipe"] = true }
+        if let stderr { request["stderr"] = .string(stderr) }
         try send(.object(request))
         return id
+    }
+
+    /// Sends `write_stdin` for the exec `target` and returns the reply.
+    @discardableResult
+    func writeStdin(_ target: Int64, _ bytes: [UInt8], eof: Bool = false, timeout: TimeInterval = 20) throws -> JSONValue {
+        var request: JSONObject = ["op": "write_stdin", "target": .int(target), "data": b64(bytes)]
+        if eof { request["eof"] = true }
+        return try self.request(request, timeout: timeout)
     }
 
     func finishExec(_ id: Int64, started: Date = Date(), timeout: TimeInterval = 30) throws -> ExecResult {
@@ -214,9 +224,9 @@ final class AgentClient: @unchecked Sendable {
         return ExecResult(output: output, outputEvents: outputs, exit: last, elapsed: Date().timeIntervalSince(started))
     }
 
-    func exec(_ argv: [String], env: JSONObject = AgentClient.defaultEnv, cwd: String? = nil, timeoutMs: Int64? = nil, logPath: String? = nil, timeout: TimeInterval = 30) throws -> ExecResult {
+    func exec(_ argv: [String], env: JSONObject = AgentClient.defaultEnv, cwd: String? = nil, timeoutMs: Int64? = nil, logPath: String? = nil, stderr: String? = nil, timeout: TimeInterval = 30) throws -> ExecResult {
         let started = Date()
-        let id = try startExec(argv, env: env, cwd: cwd, timeoutMs: timeoutMs, logPath: logPath)
+        let id = try startExec(argv, env: env, cwd: cwd, timeoutMs: timeoutMs, logPath: logPath, stderr: stderr)
         return try finishExec(id, started: started, timeout: timeout)
     }
 

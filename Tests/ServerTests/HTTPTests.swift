@@ -74,7 +74,7 @@ struct HTTPTests {
                 ("/v1/agents", ["model": 5], nil, "model", "invalid_type"),
                 ("/v1/agents", ["model": "m", "colour": "red"], nil, "colour", "unknown_parameter"),
                 ("/v1/agents", ["model": "m", "tools": [["type": "function", "name": "bad name!", "description": "", "parameters": [:]]]], nil, "tools[0].name", "invalid_value"),
-                ("/v1/agents", ["model": "m", "tools": [["type": "mcp", "server_label": "x"]]], nil, "tools[0].type", "feature_not_available"),
+                ("/v1/agents", ["model": "m", "tools": [["type": "mcp", "server_label": "x"]]], nil, "tools[0].transport", "missing_required_parameter"),
                 ("/v1/agents", ["model": "m", "reasoning": ["effort": "extreme"]], nil, "reasoning.effort", "invalid_value"),
                 ("/v1/agents/sessions", ["agent": ["model": "m"], "environment": ["type": "openai_hosted"], "input": "x"], nil, "environment.type", "feature_not_available"),
                 ("/v1/agents/sessions", ["agent": ["model": "m"], "environment": ["type": "none"]], nil, "input", "missing_required_parameter"),
