@@ -27,9 +27,11 @@ let package = Package(
             name: "CMAJSON",
             swiftSettings: swiftSettings
         ),
+        // ZIP archives (skills), read with our own inflater.
+        .target(name: "Archive", swiftSettings: swiftSettings),
         .target(
             name: "AgentsAPI",
-            dependencies: ["CMAJSON"],
+            dependencies: ["CMAJSON", "Archive"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -105,6 +107,7 @@ let package = Package(
                 "Sandbox",
                 "Tools",
                 "MCP",
+                "Archive",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,6 +140,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "MCPTestLogic",
+                "Archive",
                 "AgentsAPI",
                 "ModelProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -160,6 +164,7 @@ let package = Package(
             name: "cma",
             dependencies: [
                 "Server",
+                "Tools",
                 "Storage",
                 "Runtime",
                 "ModelProviders",
@@ -179,9 +184,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AgentsAPITests", dependencies: ["AgentsAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "AgentsAPITests", dependencies: ["AgentsAPI", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentsAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentsAPI", "Archive"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxAgentTests", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "AgentsAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelProvidersTests", dependencies: ["AgentsAPI", "ModelProviders", "TestSupport"], swiftSettings: swiftSettings),

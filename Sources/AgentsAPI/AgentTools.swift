@@ -237,8 +237,6 @@ public enum WebSearchContextSize: String, Sendable, CaseIterable {
 
 /// A `type: "web_search"` tool.
 public struct WebSearchTool: Sendable, Equatable {
-    /// Whether requests may name it yet.
-    static let supported = false
 
     /// Nil: unrestricted (within the server's egress policy).
     public var allowedDomains: [String]?

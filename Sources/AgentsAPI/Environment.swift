@@ -40,6 +40,7 @@ public struct HostedEnvironment: Sendable, Equatable {
     public var allowedDomains: [String]
     public var files: [HostedFile]
     public var packages: PackageSet
+    public var skills: [HostedSkill] = []
 
     public init(
         id: String, containerSize: ContainerSize = .medium, networkAccess: NetworkAccess = .disabled, allowedDomains: [String] = [], files: [HostedFile] = [],
@@ -63,7 +64,7 @@ public struct HostedEnvironment: Sendable, Equatable {
             "network": ["access": .string(networkAccess.rawValue), "allowed_domains": .array(allowedDomains.map { .string($0) })],
             "packages": packages.json,
             "plugins": [],
-            "skills": [],
+            "skills": .array(skills.map(\.json)),
         ]
     }
 
@@ -80,6 +81,7 @@ public struct HostedEnvironment: Sendable, Equatable {
         }
         self.files = files
         packages = PackageSet(json: r["packages"])
+        skills = HostedSkill.list(r["skills"])
     }
 }
 
@@ -119,6 +121,8 @@ public struct HostedEnvironmentSecrets: Sendable, Equatable {
     public var files: [FileContents]
     /// The network policy's blocked domains (not part of the public object).
     public var blockedDomains: [String]
+    /// The inline skills' archives.
+    public var skills: [SkillArchive] = []
 
     public init(env: [(name: String, value: String)] = [], setupCommands: [SetupCommand] = [], files: [FileContents] = [], blockedDomains: [String] = []) {
         self.env = env
@@ -129,7 +133,7 @@ public struct HostedEnvironmentSecrets: Sendable, Equatable {
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.env.elementsEqual(rhs.env, by: { $0 == $1 }) && lhs.setupCommands == rhs.setupCommands && lhs.files == rhs.files
-            && lhs.blockedDomains == rhs.blockedDomains
+            && lhs.blockedDomains == rhs.blockedDomains && lhs.skills == rhs.skills
     }
 
     public var json: JSONValue {
@@ -141,6 +145,7 @@ public struct HostedEnvironmentSecrets: Sendable, Equatable {
                 return ["path": .string(f.path), "data": .string(f.base64 ?? "")]
             }),
             "blocked_domains": .array(blockedDomains.map { .string($0) }),
+            "skills": .array(skills.map { ["name": .string($0.name), "data": .string($0.base64)] }),
         ]
     }
 
@@ -156,6 +161,10 @@ public struct HostedEnvironmentSecrets: Sendable, Equatable {
             return FileContents(path: path, base64: data)
         }
         blockedDomains = json["blocked_domains"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        skills = (json["skills"]?.arrayValue ?? []).compactMap { s in
+            guard let name = s["name"]?.stringValue, let data = s["data"]?.stringValue else { return nil }
+            return SkillArchive(name: name, base64: data)
+        }
     }
 
     /// The network policy (public part from `hosted`, blocked domains from here).

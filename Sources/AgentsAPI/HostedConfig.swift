@@ -304,6 +304,8 @@ public struct HostedEnvironmentParams: Sendable {
     public var files: [HostedFileParam]?
     public var env: [(name: String, value: String)]?
     public var setupCommands: [HostedEnvironmentSecrets.SetupCommand]?
+    /// Inline skills (replacing the template's).
+    public var skills: [(HostedSkill, SkillArchive)]?
     /// Templates only.
     public var name: Field<String> = .absent
 
@@ -312,6 +314,7 @@ public struct HostedEnvironmentParams: Sendable {
     /// Whether anything besides `type` and `environment_id` was given.
     public var hasInlineConfiguration: Bool {
         templateID != nil || containerSize != nil || !network.isAbsent || packages != nil || files != nil || env != nil || setupCommands != nil
+            || skills != nil
     }
 
     public static func parse(_ r: JSONReader, context: Context) throws(ValidationError) -> HostedEnvironmentParams {
@@ -331,7 +334,8 @@ public struct HostedEnvironmentParams: Sendable {
         for (key, value) in [("environment_id", p.environmentID), ("environment_template_id", p.templateID)] {
             if let value, value.isEmpty || value.utf8.count > RequestLimits.maxIDLength { throw .invalid("'\(r.param(key))' is not a valid ID.", param: r.param(key)) }
         }
-        for key in ["capability_directories", "plugins", "skills"] where !(try r.arrayField(key).value ?? []).isEmpty {
+        if let list = try r.arrayField("skills").value { p.skills = try Skills.parse(list, reader: r, key: "skills") }
+        for key in ["capability_directories", "plugins"] where !(try r.arrayField(key).value ?? []).isEmpty {
             throw .notAvailable("'\(key)' is", param: r.param(key))
         }
         if let desktop = try r.objectField("desktop").value, try desktop.boolField("enabled").value == true {
@@ -423,6 +427,11 @@ public struct HostedEnvironmentParams: Sendable {
         if let packages { hosted.packages = packages }
         if let env { secrets.env = env }
         if let setupCommands { secrets.setupCommands = setupCommands }
+        if let template { hosted.skills = template.template.skills }
+        if let skills {
+            hosted.skills = skills.map(\.0)
+            secrets.skills = skills.map(\.1)
+        }
         if let files {
             let placed = try HostedFileParam.place(files, fileSizes: fileSizes, param: "\(paramPrefix).files")
             hosted.files = placed.files.map { HostedFile(id: IDGenerator.make(.file), path: $0.path, sizeBytes: $0.sizeBytes, fileID: $0.fileID) }
@@ -469,6 +478,7 @@ public struct EnvironmentTemplate: Sendable, Equatable, JSONCodable {
     public var network: NetworkPolicy
     public var packages: PackageSet
     public var files: [File]
+    public var skills: [HostedSkill] = []
 
     public init(id: String, createdAt: Int64, updatedAt: Int64, name: String? = nil, network: NetworkPolicy = .disabled, packages: PackageSet = PackageSet(), files: [File] = []) {
         self.id = id
@@ -484,7 +494,7 @@ public struct EnvironmentTemplate: Sendable, Equatable, JSONCodable {
         var o: JSONObject = [
             "id": .string(id), "object": "agent.environment.template", "capability_directories": [], "created_at": .int(createdAt),
             "updated_at": .int(updatedAt), "files": .array(files.map(\.json)), "network": network.publicJSON, "packages": packages.json,
-            "plugins": [], "skills": [],
+            "plugins": [], "skills": .array(skills.map(\.json)),
         ]
         if let name { o["name"] = .string(name) }
         return .object(o)
@@ -509,6 +519,7 @@ public struct EnvironmentTemplate: Sendable, Equatable, JSONCodable {
             guard let path = f["path"]?.stringValue else { return nil }
             return File(path: path, sizeBytes: f["size_bytes"]?.intValue ?? 0, fileID: f["file_id"]?.stringValue)
         }
+        skills = HostedSkill.list(json["skills"])
     }
 
     /// Applies a create or update request (§5.5: the lists are replacements; `network: null`
@@ -529,6 +540,10 @@ public struct EnvironmentTemplate: Sendable, Equatable, JSONCodable {
         if let commands = p.setupCommands { secrets.setupCommands = commands }
         if let list = p.files {
             (files, secrets.files) = try HostedFileParam.place(list, fileSizes: fileSizes, param: "files")
+        }
+        if let list = p.skills {
+            skills = list.map(\.0)
+            secrets.skills = list.map(\.1)
         }
         secrets.blockedDomains = network.blockedDomains
     }
@@ -552,17 +567,19 @@ public struct EnvironmentInfo: Sendable, Equatable, JSONCodable {
     public var id: String
     public var status: EnvironmentStatus
     public var files: [HostedFile]
+    public var skills: [HostedSkill]
 
-    public init(id: String, status: EnvironmentStatus, files: [HostedFile]) {
+    public init(id: String, status: EnvironmentStatus, files: [HostedFile], skills: [HostedSkill] = []) {
         self.id = id
         self.status = status
         self.files = files
+        self.skills = skills
     }
 
     public var json: JSONValue {
         [
             "id": .string(id), "object": "agent.environment", "type": "openai_hosted", "status": .string(status.rawValue),
-            "files": .array(files.map(\.json)), "plugins": [], "skills": [],
+            "files": .array(files.map(\.json)), "plugins": [], "skills": .array(skills.map(\.json)),
         ]
     }
 
@@ -576,6 +593,7 @@ public struct EnvironmentInfo: Sendable, Equatable, JSONCodable {
             files.append(HostedFile(id: try fr.string("id"), path: try fr.string("path"), sizeBytes: try fr.intField("size_bytes").value ?? 0, fileID: try fr.optionalString("file_id")))
         }
         self.files = files
+        skills = HostedSkill.list(r["skills"])
     }
 }
 

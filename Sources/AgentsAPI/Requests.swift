@@ -175,7 +175,6 @@ enum ConfigParsing {
                     }
                     tools.append(.mcp(tool))
                 case "web_search":
-                    if !WebSearchTool.supported { throw .notAvailable("Web search tools are", param: t.param("type")) }
                     guard !tools.contains(where: { $0.type == "web_search" }) else {
                         throw .invalid("At most one 'web_search' tool can be given.", param: t.param("type"))
                     }

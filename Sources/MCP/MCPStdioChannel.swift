@@ -10,6 +10,8 @@ public final class MCPStdioChannel: MCPChannel {
     private let reader: Task<Void, Never>
     /// Writes go out one at a time, in order.
     private let writeLock = AsyncLock()
+    /// Why the process ended, once the reader saw it.
+    private let ended = EndReason()
 
     /// The longest line accepted from the server.
     static let maxLineBytes = 16 << 20
@@ -19,6 +21,13 @@ public final class MCPStdioChannel: MCPChannel {
         self.label = label
         let process = sandbox.execInteractive(argv, cwd: cwd, env: env, logPath: logPath)
         self.process = process
+        let ended = self.ended
+        let events = MCPChannelEvents(
+            deliver: events.deliver,
+            closed: { error in
+                ended.value.withLock { if $0 == nil { $0 = error } }
+                events.closed(error)
+            })
         reader = Task {
             var line: [UInt8] = []
             var overflow = false
@@ -59,6 +68,11 @@ public final class MCPStdioChannel: MCPChannel {
         do {
             try await process.write(bytes)
         } catch {
+            // Most often the process has just exited: say why, once the reader has seen it.
+            for _ in 0..<50 {
+                if let reason = ended.value.withLock({ $0 }) { throw reason }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
             let message = (error as? SandboxError)?.message ?? "\(error)"
             throw MCPError(.connection, "Writing to the MCP server '\(label)' failed: \(message)")
         }
@@ -71,6 +85,11 @@ public final class MCPStdioChannel: MCPChannel {
         try? await process.command.signal()
         reader.cancel()
     }
+}
+
+/// Why a server process ended.
+final class EndReason: Sendable {
+    let value = Mutex<MCPError?>(nil)
 }
 
 /// A FIFO async mutex.

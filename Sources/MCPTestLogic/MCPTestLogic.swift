@@ -13,6 +13,7 @@ public import CMAJSON
 /// - `add_tool {}` → adds the tool `extra`, then notifies `tools/list_changed`
 /// - `extra {}` (only after `add_tool`) → `extra ran`
 /// - `big {bytes}` → a text of that many `x`
+/// - `barrier {n}` → (HTTP server only) `together` once `n` calls wait at once, else `alone`
 public final class MCPTestLogic: @unchecked Sendable {
     public var initialized = false
     public var extraTool = false
@@ -44,6 +45,7 @@ public final class MCPTestLogic: @unchecked Sendable {
             Self.tool("env", "Reads an environment variable.", properties: ["name": ["type": "string"]]),
             Self.tool("add_tool", "Adds the tool 'extra'.", properties: [:]),
             Self.tool("big", "Returns a long text.", properties: ["bytes": ["type": "integer"]]),
+            Self.tool("barrier", "Waits for other calls (HTTP test server only).", properties: ["n": ["type": "integer"]]),
         ]
         if extraTool { list.append(Self.tool("extra", "Added later.", properties: [:])) }
         return list

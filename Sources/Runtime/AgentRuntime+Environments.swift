@@ -78,7 +78,8 @@ extension AgentRuntime {
                 let limits = EnvironmentSetup.limits(record.hosted)
                 let layers = try await EnvironmentSetup.layers(record.hosted, host: host)
                 let running = try await host.start(
-                    key: record.id, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(record.hosted, secrets: record.secrets))
+                    key: record.id, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(record.hosted, secrets: record.secrets),
+                    readOnlyBinds: try EnvironmentSetup.skillBinds(record.secrets, host: host, key: record.id))
                 do {
                     if record.runtime["setup_done"]?.boolValue != true {
                         try await EnvironmentSetup.apply(

@@ -33,6 +33,8 @@ public final class AgentRuntime: Service {
     public let shutdownGrace: Duration
     /// Timeouts of MCP servers.
     public let mcpSettings: MCPSettings
+    /// The web tool's searches and fetches, shared by every session.
+    let web: WebClient
     private let accepting = Mutex(true)
     /// Models not in the catalog that were already reported in the log.
     private let reportedUnknownModels = Mutex<Set<String>>([])
@@ -40,10 +42,12 @@ public final class AgentRuntime: Service {
     public init(
         store: any Store, model: any ModelClient, logger: Logger = Logger(label: "cma.runtime"), heartbeatInterval: Duration = .seconds(15),
         sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
-        timeReminderInterval: Duration = .seconds(300), shutdownGrace: Duration = .seconds(10), mcpSettings: MCPSettings = .init()
+        timeReminderInterval: Duration = .seconds(300), shutdownGrace: Duration = .seconds(10), mcpSettings: MCPSettings = .init(),
+        webSettings: WebSettings = .init()
     ) {
         self.shutdownGrace = shutdownGrace
         self.mcpSettings = mcpSettings
+        self.web = WebClient(settings: webSettings, logger: logger)
         self.sandboxIdleTimeout = sandboxIdleTimeout
         self.timeReminderInterval = timeReminderInterval
         self.modelCatalog = modelCatalog
@@ -129,6 +133,7 @@ public final class AgentRuntime: Service {
             for runner in all { group.addTask { await runner.stopSandbox() } }
             for entry in warm { group.addTask { await entry.stop() } }
         }
+        await web.shutdown()
     }
 
     /// Forgets idempotency keys older than 24 hours, at start and then hourly.
@@ -207,7 +212,7 @@ public final class AgentRuntime: Service {
         let open = try await store.turns(sessionID: sessionID, statuses: [.queued, .inProgress, .waiting])
         let fresh = SessionRunner(record: record, items: items, openTurns: open, log: log, model: model, logger: logger, sandboxHost: sandboxHost,
             sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
-            mcpSettings: mcpSettings)
+            mcpSettings: mcpSettings, web: web)
         return runners.withLock { r in
             if let winner = r[sessionID] { return winner }
             r[sessionID] = fresh
@@ -293,7 +298,7 @@ public final class AgentRuntime: Service {
         let runner = SessionRunner(
             record: SessionRecord(projectID: projectID, session: session, runtime: .object(runtime)), items: [], openTurns: [], log: log, model: model,
             logger: logger, sandboxHost: sandboxHost, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
-            mcpSettings: mcpSettings)
+            mcpSettings: mcpSettings, web: web)
         runners.withLock { $0[sessionID] = runner }
         var insertedEnvironment: String?
         do {

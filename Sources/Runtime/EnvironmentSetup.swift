@@ -1,4 +1,5 @@
 import AgentsAPI
+import Archive
 import Foundation
 import Sandbox
 import Storage
@@ -78,6 +79,41 @@ enum EnvironmentSetup {
         case .enabled: return .enabled
         case .restricted: return .restricted(allowed: hosted.allowedDomains, blocked: secrets.blockedDomains)
         }
+    }
+
+    /// Unpacks the environment's skills into `<state>/skills/<name>/`, which the sandbox shows
+    /// read-only at `/skills`. Returns the bind to give the sandbox (none without skills).
+    static func skillBinds(_ secrets: HostedEnvironmentSecrets, host: SandboxHost, key: String) throws -> [(source: String, destination: String)] {
+        let root = host.statePath(for: key) + "/skills"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: root)
+        guard !secrets.skills.isEmpty else { return [] }
+        for skill in secrets.skills {
+            let base = root + "/" + skill.name
+            try fm.createDirectory(atPath: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            let entries: [ZipEntry]
+            do {
+                entries = try skill.files()
+            } catch {
+                throw SandboxError(code: "setup_failed", message: "The skill '\(skill.name)' cannot be unpacked: \(error.message)")
+            }
+            // Paths were checked when the archive was accepted (relative, no '..', no links).
+            for entry in entries {
+                let path = base + "/" + entry.path
+                if entry.isDirectory {
+                    try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                } else {
+                    let parent = (path as NSString).deletingLastPathComponent
+                    try fm.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                    let executable = (entry.mode ?? 0) & 0o111 != 0
+                    guard fm.createFile(atPath: path, contents: Data(entry.data), attributes: [.posixPermissions: executable ? 0o755 : 0o644]) else {
+                        throw SandboxError(code: "setup_failed", message: "The skill '\(skill.name)' cannot be unpacked: writing \(entry.path) failed.")
+                    }
+                }
+            }
+        }
+        _ = chmod(root, 0o755)
+        return [(root, Skills.mountPoint)]
     }
 
     static func limits(_ hosted: HostedEnvironment) -> SandboxLimits {

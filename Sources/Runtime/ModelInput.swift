@@ -55,6 +55,43 @@ enum ModelInput {
         ]
     }
 
+    /// The most of the skill list the model is given up front; it opens a skill's SKILL.md when
+    /// it needs the skill (progressive disclosure).
+    static let maxSkillListBytes = 8 * 1024
+    static let maxSkillDescriptionBytes = 500
+
+    /// The developer message listing the environment's skills, as Codex gives it (the first
+    /// input item; fixed for the session, so it stays in the cached prefix).
+    static func skillsMessage(_ skills: [HostedSkill]) -> JSONValue {
+        var list = ""
+        var shown = 0
+        for skill in skills {
+            var description = skill.description.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
+            if description.utf8.count > maxSkillDescriptionBytes {
+                description = String(decoding: Array(description.utf8).prefix(maxSkillDescriptionBytes), as: UTF8.self) + "…"
+            }
+            let line = "- \(skill.name): \(description) (file: \(Skills.mountPoint)/\(skill.name)/SKILL.md)\n"
+            if list.utf8.count + line.utf8.count > maxSkillListBytes { break }
+            list += line
+            shown += 1
+        }
+        if shown < skills.count {
+            list += "- (\(skills.count - shown) more skills: list \(Skills.mountPoint) to see them, and read their SKILL.md front matter.)\n"
+        }
+        let text = """
+            ## Skills
+            Skills are folders of instructions, scripts and resources for particular tasks, installed read-only under \(Skills.mountPoint). \
+            Each entry gives a skill's name, what it is for, and its instructions file.
+            \(list)
+            ### How to use skills
+            - Use a skill when the user names it or the task clearly matches its description. Several may apply: use the fewest that cover the task.
+            - Open its SKILL.md first and read only what you need. If it points to other files (references/, scripts/, assets/), open only the ones the task needs, and prefer running its scripts to rewriting them.
+            - Skills are read-only: copy a file into /workspace to change it.
+            - If a skill cannot be used (a missing file, unclear instructions), say so briefly and continue with the best alternative.
+            """
+        return ["type": "message", "role": "developer", "content": [["type": "input_text", "text": .string(text)]]]
+    }
+
     /// The Responses input items for a stored item (none, one, or — for a command — the call and
     /// its output).
     static func modelItems(for record: ItemRecord) -> [JSONValue] {
@@ -183,7 +220,7 @@ enum ModelInput {
 
     static func request(
         sessionID: String, config: AgentConfig, ttl: PromptCacheTTL?, history: [JSONValue], hosted: Bool = false, networkAccess: NetworkAccess = .disabled,
-        extraTools: [JSONValue] = []
+        extraTools: [JSONValue] = [], skills: [HostedSkill] = []
     ) -> ModelRequest {
         var reasoning: JSONValue?
         var include: [String] = []
@@ -209,7 +246,7 @@ enum ModelInput {
         return ModelRequest(
             model: config.model,
             instructions: instructions(for: config, hosted: hosted),
-            input: hosted ? [environmentContext(networkAccess: networkAccess)] + history : history,
+            input: (skills.isEmpty ? [] : [skillsMessage(skills)]) + (hosted ? [environmentContext(networkAccess: networkAccess)] + history : history),
             tools: tools(for: config, hosted: hosted, extraTools: extraTools),
             toolChoice: "auto",
             // Shell calls made together run together in the sandbox; client functions are asked

@@ -137,71 +137,78 @@ extension SessionRunner {
     /// Runs an MCP call of the model's, or asks for approval first.
     func runMCPCall(_ call: BuiltinCall, turnID: String) async -> Bool {
         removeBuiltin(call)
-        var change = Change()
+        if let tool = offeredMCPTool(named: call.name), tool.info.destructive, case .success(.object(let arguments)) = ToolError.decodeArguments(call.arguments) {
+            return await requestApproval(call, tool: tool, arguments: arguments, turnID: turnID)
+        }
+        return await recordRuntimeCall(await executeMCP(call, turnID: turnID), call: call)
+    }
+
+    /// Runs an MCP call (without asking); records only its start.
+    func executeMCP(_ call: BuiltinCall, turnID: String) async -> RuntimeCallOutcome {
         guard let tool = offeredMCPTool(named: call.name) else {
-            closeBuiltin(call, turnID: turnID, output: "The tool '\(call.name)' is no longer available.", into: &change, status: .failed)
-            return await commitInLoop(change)
+            let unknown = ExposedMCPTool(
+                exposedName: call.name, serverLabel: "", info: MCPToolInfo(name: call.name, description: "", inputSchema: [:], destructive: false))
+            return Self.mcpOutcome(unknown, itemID: call.itemID, arguments: call.arguments, turnID: turnID, announced: false,
+                result: .failure(MCPError(.connection, "The tool '\(call.name)' is no longer available.")))
         }
         let arguments: JSONObject
         switch ToolError.decodeArguments(call.arguments) {
         case .success(.object(let o)): arguments = o
         case .success(.null): arguments = [:]
-        case .success: return await finishMCPCall(call.raw, itemID: call.itemID, outputIndex: call.outputIndex, tool: tool, arguments: .null, turnID: turnID, result: .failure(MCPError(.protocolViolation, "The arguments must be a JSON object.")))
-        case .failure(let error): return await finishMCPCall(call.raw, itemID: call.itemID, outputIndex: call.outputIndex, tool: tool, arguments: call.arguments, turnID: turnID, result: .failure(MCPError(.protocolViolation, error.message)))
+        case .success:
+            return Self.mcpOutcome(tool, itemID: call.itemID, arguments: .null, turnID: turnID, announced: false,
+                result: .failure(MCPError(.protocolViolation, "The arguments must be a JSON object.")))
+        case .failure(let error):
+            return Self.mcpOutcome(tool, itemID: call.itemID, arguments: call.arguments, turnID: turnID, announced: false,
+                result: .failure(MCPError(.protocolViolation, error.message)))
         }
+        var change = Change()
         let item = Self.mcpCallItem(id: call.itemID, turnID: turnID, tool: tool, arguments: .object(arguments), status: .inProgress, output: nil, error: nil)
         change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: call.outputIndex)))
-        if tool.info.destructive {
-            // Recorded as in progress, without a result, until the user decides.
-            change.items.append(ItemRecord(item: item, modelItem: ["call": call.raw, "awaiting_approval": true]))
-            guard var a = active else { return false }
-            var approval = MCPApproval(requestID: IDGenerator.make(.call), serverLabel: tool.serverLabel, tool: tool.info.name, raw: call.raw, outputIndex: call.outputIndex)
-            approval.requestID = "mcpr_" + approval.requestID.drop { $0 != "_" }.dropFirst()
-            a.pendingCalls.append(
-                PendingCall(callID: call.callID, name: call.name, arguments: .object(arguments), itemID: call.itemID, resolved: false, approval: approval))
-            a.record.runtime = a.runtimeJSON
-            active = a
-            change.turns.append(a.record)
-            return await commitInLoop(change)
-        }
-        guard await commitInLoop(change) else { return false }
+        guard await commitInLoop(change) else { return .storageFailed }
         let result = await mcp.call(label: tool.serverLabel, tool: tool.info.name, arguments: arguments)
-        return await finishMCPCall(call.raw, itemID: call.itemID, outputIndex: call.outputIndex, tool: tool, arguments: .object(arguments), turnID: turnID, result: result)
+        return Self.mcpOutcome(tool, itemID: call.itemID, arguments: .object(arguments), turnID: turnID, announced: true, result: result)
     }
 
-    /// Records a finished (or refused) MCP call: the item's result, and the output the model reads.
-    func finishMCPCall(
-        _ raw: JSONValue, itemID: String, outputIndex: Int, tool: ExposedMCPTool, arguments: JSONValue, turnID: String, result: Result<MCPCallResult, MCPError>
-    ) async -> Bool {
+    /// A destructive tool's call: recorded as in progress, without a result, and the turn waits
+    /// for the user's decision.
+    private func requestApproval(_ call: BuiltinCall, tool: ExposedMCPTool, arguments: JSONObject, turnID: String) async -> Bool {
         var change = Change()
+        let item = Self.mcpCallItem(id: call.itemID, turnID: turnID, tool: tool, arguments: .object(arguments), status: .inProgress, output: nil, error: nil)
+        change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: call.outputIndex)))
+        change.items.append(ItemRecord(item: item, modelItem: ["call": call.raw, "awaiting_approval": true]))
+        guard var a = active else { return false }
+        let requestID = "mcpr_" + IDGenerator.make(.call).drop { $0 != "_" }.dropFirst()
+        let approval = MCPApproval(requestID: requestID, serverLabel: tool.serverLabel, tool: tool.info.name, raw: call.raw, outputIndex: call.outputIndex)
+        a.pendingCalls.append(PendingCall(callID: call.callID, name: call.name, arguments: .object(arguments), itemID: call.itemID, resolved: false, approval: approval))
+        a.record.runtime = a.runtimeJSON
+        active = a
+        change.turns.append(a.record)
+        return await commitInLoop(change)
+    }
+
+    /// A finished (or refused) MCP call: its item's result, and the text the model reads.
+    static func mcpOutcome(
+        _ tool: ExposedMCPTool, itemID: String, arguments: JSONValue, turnID: String, announced: Bool, result: Result<MCPCallResult, MCPError>
+    ) -> RuntimeCallOutcome {
         let item: SessionItem
         let modelText: String
         switch result {
         case .success(let r):
             let text = r.text
             if r.isError {
-                item = Self.mcpCallItem(id: itemID, turnID: turnID, tool: tool, arguments: arguments, status: .failed, output: nil, error: .string(text))
+                item = mcpCallItem(id: itemID, turnID: turnID, tool: tool, arguments: arguments, status: .failed, output: nil, error: .string(text))
                 modelText = "The tool reported an error: " + text
             } else {
                 let output: JSONValue = r.content.allSatisfy({ $0["type"]?.stringValue == "text" }) ? .string(text) : .array(r.content)
-                item = Self.mcpCallItem(id: itemID, turnID: turnID, tool: tool, arguments: arguments, status: .completed, output: output, error: nil)
+                item = mcpCallItem(id: itemID, turnID: turnID, tool: tool, arguments: arguments, status: .completed, output: output, error: nil)
                 modelText = text
             }
         case .failure(let error):
-            item = Self.mcpCallItem(id: itemID, turnID: turnID, tool: tool, arguments: arguments, status: .failed, output: nil, error: .string(error.message))
+            item = mcpCallItem(id: itemID, turnID: turnID, tool: tool, arguments: arguments, status: .failed, output: nil, error: .string(error.message))
             modelText = error.message
         }
-        let budgeted = ModelInput.budgeted(modelText, itemID: itemID)
-        let record = withTimeReminder(ItemRecord(item: item, modelItem: ["call": raw, "output": .string(budgeted)]))
-        let callID = raw["call_id"]?.stringValue
-        if let callID, !history.contains(where: { $0["call_id"]?.stringValue == callID && $0["type"]?.stringValue == "function_call" }) {
-            history.append(ModelInput.replayable(raw))
-        }
-        history.append(ModelInput.callOutput(for: raw, output: record.modelItem?["output"]?.stringValue ?? budgeted))
-        change.items.append(record)
-        change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: item, outputIndex: outputIndex)))
-        if let a = active { change.turns.append(a.record) }
-        return await commitInLoop(change)
+        return .done(item: item, modelText: ModelInput.budgeted(modelText, itemID: itemID), announced: announced)
     }
 
     static func mcpCallItem(id: String, turnID: String, tool: ExposedMCPTool, arguments: JSONValue, status: FunctionCallStatus, output: JSONValue?, error: JSONValue?) -> SessionItem {
@@ -250,7 +257,9 @@ extension SessionRunner {
             fresh.pendingCalls[i].approval?.done = true
             fresh.record.runtime = fresh.runtimeJSON
             active = fresh
-            guard await finishMCPCall(approval.raw, itemID: call.itemID, outputIndex: approval.outputIndex, tool: tool, arguments: call.arguments, turnID: turnID, result: result)
+            let outcome = Self.mcpOutcome(tool, itemID: call.itemID, arguments: call.arguments, turnID: turnID, announced: true, result: result)
+            guard case .done(let item, let modelText, _) = outcome,
+                await recordRuntimeCall(approval.raw, item: item, outputIndex: approval.outputIndex, modelText: modelText, announce: false)
             else { return false }
         }
         return true

@@ -98,7 +98,8 @@ extension SessionRunner {
             let layers = try await EnvironmentSetup.layers(hosted, host: host)
             let layered = clock.now
             let running = try await host.start(
-                key: sandboxKey, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(hosted, secrets: environmentSecrets))
+                key: sandboxKey, slot: slot, limits: limits, layers: layers, egress: EnvironmentSetup.egress(hosted, secrets: environmentSecrets),
+                readOnlyBinds: try EnvironmentSetup.skillBinds(environmentSecrets, host: host, key: sandboxKey))
             let started = clock.now
             defer {
                 logger.debug(
@@ -230,15 +231,18 @@ extension SessionRunner {
     func runBuiltinCalls(turnID: String) async -> Bool {
         while let a = active, a.turn.id == turnID, let call = a.builtins.first {
             if a.cancelRequested || Task.isCancelled || draining { return false }
-            // Shell calls made together run together (apply_patch and searches one at a time).
-            let shellBatch = Array(a.builtins.prefix { $0.name == ShellTool.name })
-            if shellBatch.count > 1 {
-                guard await runShellCallsConcurrently(shellBatch, turnID: turnID) else { return false }
+            // Shell, web and MCP calls made together run together (apply_patch, history searches
+            // and calls that need approval one at a time).
+            let batch = Array(a.builtins.prefix { runsConcurrently($0) })
+            if batch.count > 1 {
+                guard await runCallsConcurrently(batch, turnID: turnID) else { return false }
                 continue
             }
             let ran: Bool
             if call.name == HistorySearch.name {
                 ran = await runHistorySearch(call, turnID: turnID)
+            } else if call.name == WebTool.name {
+                ran = await runWebCall(call, turnID: turnID)
             } else if offeredMCPTool(named: call.name) != nil || (call.name.hasPrefix("mcp__") && call.name != ShellTool.name) {
                 ran = await runMCPCall(call, turnID: turnID)
             } else {
@@ -314,21 +318,44 @@ extension SessionRunner {
         case storageFailed
     }
 
-    /// Several shell calls of one response run at once; their results join the history in the
-    /// order the model made the calls. Returns false when the turn was cancelled or its state
-    /// could not be saved.
-    func runShellCallsConcurrently(_ calls: [BuiltinCall], turnID: String) async -> Bool {
-        let outcomes = await withTaskGroup(of: (Int, ShellOutcome).self) { group in
+    /// Whether a call may run at the same time as its neighbours.
+    private func runsConcurrently(_ call: BuiltinCall) -> Bool {
+        if call.name == ShellTool.name || call.name == WebTool.name { return true }
+        if let tool = offeredMCPTool(named: call.name) { return !tool.info.destructive }
+        return false
+    }
+
+    /// What one call of a concurrent batch produced, before it is recorded.
+    private enum BatchOutcome: Sendable {
+        case shell(ShellOutcome)
+        case runtime(RuntimeCallOutcome)
+    }
+
+    /// Several calls of one response run at once; their results join the history, and their
+    /// items finish, in the order the model made the calls. Returns false when the turn was
+    /// cancelled or its state could not be saved.
+    func runCallsConcurrently(_ calls: [BuiltinCall], turnID: String) async -> Bool {
+        let outcomes = await withTaskGroup(of: (Int, BatchOutcome).self) { group in
             for (index, call) in calls.enumerated() {
-                group.addTask { (index, await self.executeShell(call, turnID: turnID)) }
+                group.addTask {
+                    if call.name == ShellTool.name { return (index, .shell(await self.executeShell(call, turnID: turnID))) }
+                    if call.name == WebTool.name { return (index, .runtime(await self.executeWeb(call, turnID: turnID))) }
+                    return (index, .runtime(await self.executeMCP(call, turnID: turnID)))
+                }
             }
-            var outcomes = [ShellOutcome](repeating: .storageFailed, count: calls.count)
+            var outcomes = [BatchOutcome](repeating: .shell(.storageFailed), count: calls.count)
             for await (index, outcome) in group { outcomes[index] = outcome }
             return outcomes
         }
         var ok = true
         for (call, outcome) in zip(calls, outcomes) {
-            if !(await finishShell(outcome, call: call, turnID: turnID)) { ok = false }
+            switch outcome {
+            case .shell(let shell):
+                if !(await finishShell(shell, call: call, turnID: turnID)) { ok = false }
+            case .runtime(let runtime):
+                removeBuiltin(call)
+                if !(await recordRuntimeCall(runtime, call: call)) { ok = false }
+            }
         }
         return ok
     }

@@ -39,6 +39,10 @@ actor SessionRunner {
     /// The session's MCP servers, and the tools of theirs offered to the model now.
     let mcp: MCPServers
     var offeredMCPTools: [ExposedMCPTool] = []
+    /// Searches and page fetches (nil: this runtime offers no web tool).
+    let web: WebClient?
+    /// Pages the web tool opened in this session, most recent last (for find_in_page).
+    var openedPages: [(key: String, page: WebPage)] = []
     /// A start in progress, which concurrent callers share.
     var sandboxStart: Task<RunningSandbox, any Error>?
     /// How long an unused sandbox keeps running before it is suspended (nil: never).
@@ -166,8 +170,9 @@ actor SessionRunner {
     init(
         record: SessionRecord, items: [ItemRecord], openTurns: [TurnRecord], log: EventLog, model: any ModelClient, logger: Logger,
         sandboxHost: SandboxHost? = nil, sandboxIdleTimeout: Duration? = nil, modelCatalog: ModelCatalog = .builtIn,
-        timeReminderInterval: Duration = .seconds(300), mcpSettings: MCPSettings = .init()
+        timeReminderInterval: Duration = .seconds(300), mcpSettings: MCPSettings = .init(), web: WebClient? = nil
     ) {
+        self.web = web
         self.timeReminderInterval = timeReminderInterval
         self.sandboxIdleTimeout = sandboxIdleTimeout
         self.modelCatalog = modelCatalog
@@ -1024,7 +1029,8 @@ actor SessionRunner {
         ModelInput.request(
             sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
             hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled,
-            extraTools: offeredMCPTools.map(\.definition))
+            extraTools: offeredMCPTools.map(\.definition) + (offeredWebTool != nil ? [WebTool.definition] : []),
+            skills: record.session.environment.hosted?.skills ?? [])
     }
 
     private func emitDetached(_ body: SessionEvent.Body) {
@@ -1102,8 +1108,11 @@ actor SessionRunner {
             history.append(ModelInput.replayable(raw))
             return
         }
-        if offeredMCPTool(named: name) != nil, !record.session.agent.config.functionTools.contains(where: { $0.name == name }), var a = active {
-            // Run by the runtime once the response is complete, as an `mcp_call` item.
+        if offeredMCPTool(named: name) != nil || (name == WebTool.name && offeredWebTool != nil),
+            !record.session.agent.config.functionTools.contains(where: { $0.name == name }), var a = active
+        {
+            // Run by the runtime once the response is complete, as an `mcp_call` or
+            // `web_search_call` item.
             a.builtins.append(BuiltinCall(itemID: s.itemID, outputIndex: s.outputIndex, callID: callID, name: name, arguments: arguments, raw: raw))
             active = a
             history.append(ModelInput.replayable(raw))

@@ -87,17 +87,7 @@ public final class EgressProxy: Sendable {
         }
         defer { if directoryFD >= 0 { close(directoryFD) } }
 
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                let admitted = core.admit(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(allTimeout: core.idleTimeout))
-                    try sync.addHandler(ProxyRequestHandler(core: core, admitted: admitted))
-                }
-            }
+        let channel = try await bootstrap(core)
             .bind(unixDomainSocketPath: bindPath)
             .get()
         let owned = socketOwner.map { chown(socketPath, $0.uid, $0.gid) == 0 } ?? true
@@ -110,6 +100,46 @@ public final class EgressProxy: Sendable {
         return EgressProxy(socketPath: socketPath, serverChannel: channel, core: core)
     }
 
+    /// A proxy for the runtime's own fetches (the web tool): on a TCP port of loopback, so that
+    /// an ordinary HTTP client can use it, and requiring `Proxy-Authorization: authorization`
+    /// (another local process cannot use it). The same address rules as the sandboxes' proxies;
+    /// `allowPrivateAddressesForTests` lifts them, for tests that serve pages on loopback only.
+    public static func startLoopback(
+        policy: EgressPolicy, authorization: String, logger: Logger, allowPrivateAddressesForTests: Bool = false
+    ) async throws -> (proxy: EgressProxy, port: Int) {
+        let strict: @Sendable (EgressPolicy.Address) -> Bool = { EgressPolicy.isForbidden(address: $0) }
+        let lenient: @Sendable (EgressPolicy.Address) -> Bool = { _ in false }
+        let resolver: @Sendable (String) async throws -> [EgressPolicy.Address] = { host in try await EgressResolver.resolve(host, timeout: .seconds(10)) }
+        let core = ProxyCore(
+            policy: policy, logger: logger, isForbidden: allowPrivateAddressesForTests ? lenient : strict,
+            resolver: resolver,
+            maxConnections: EgressProxy.maxConnections, idleTimeout: TimeAmount(EgressProxy.idleTimeout), connectTimeout: TimeAmount(EgressProxy.connectTimeout),
+            requiredAuthorization: authorization)
+        let channel = try await bootstrap(core)
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        guard let port = channel.localAddress?.port else {
+            try? await channel.close()
+            throw SandboxError(code: "io", message: "the web proxy has no port")
+        }
+        return (EgressProxy(socketPath: "", serverChannel: channel, core: core), port)
+    }
+
+    /// Accepts clients (up to the core's limit) and serves each with a `ProxyRequestHandler`.
+    private static func bootstrap(_ core: ProxyCore) -> ServerBootstrap {
+        ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                let admitted = core.admit(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: core.idleTimeout))
+                    try sync.addHandler(ProxyRequestHandler(core: core, admitted: admitted))
+                }
+            }
+    }
+
     /// The number of client connections being served.
     var connectionCount: Int { core.connectionCount }
 
@@ -118,13 +148,16 @@ public final class EgressProxy: Sendable {
         let channels = core.stop()
         try? await serverChannel.close()
         for channel in channels { try? await channel.close() }
-        unlink(socketPath)
+        if !socketPath.isEmpty { unlink(socketPath) }
     }
 }
 
 /// What the proxy's connections share.
 final class ProxyCore: Sendable {
     let policy: EgressPolicy
+    /// The `Proxy-Authorization` every request must carry (a proxy on a TCP port, which any
+    /// local process could reach); nil for the sandboxes' Unix-socket proxies.
+    let requiredAuthorization: String?
     let logger: Logger
     let isForbidden: @Sendable (EgressPolicy.Address) -> Bool
     let resolver: @Sendable (String) async throws -> [EgressPolicy.Address]
@@ -142,8 +175,9 @@ final class ProxyCore: Sendable {
     init(
         policy: EgressPolicy, logger: Logger, isForbidden: @escaping @Sendable (EgressPolicy.Address) -> Bool,
         resolver: @escaping @Sendable (String) async throws -> [EgressPolicy.Address], maxConnections: Int, idleTimeout: TimeAmount,
-        connectTimeout: TimeAmount
+        connectTimeout: TimeAmount, requiredAuthorization: String? = nil
     ) {
+        self.requiredAuthorization = requiredAuthorization
         self.policy = policy
         self.logger = logger
         self.isForbidden = isForbidden
@@ -205,6 +239,8 @@ struct ProxyRequest: Equatable {
     /// As requested (IPv6 without brackets), validated by `EgressPolicy.normalizedHost`.
     var host: String
     var port: Int
+    /// The `Proxy-Authorization` value, if any (checked by proxies that require one).
+    var proxyAuthorization: String? = nil
 
     static let maxHeadBytes = 16 * 1024
 
@@ -253,9 +289,12 @@ struct ProxyRequest: Equatable {
             headers.append((String(decoding: name, as: UTF8.self).lowercased(), line))
         }
 
+        let proxyAuthorization = headers.first { $0.name == "proxy-authorization" }.map {
+            String(decoding: $0.line.drop(while: { $0 != UInt8(ascii: ":") }).dropFirst(), as: UTF8.self).trimmed(" \t")
+        }
         if method == "CONNECT" {
             let (host, port) = try authority(target, defaultPort: nil)
-            return ProxyRequest(kind: .connect, host: host, port: port)
+            return ProxyRequest(kind: .connect, host: host, port: port, proxyAuthorization: proxyAuthorization)
         }
         let lower = target.lowercased()
         if lower.hasPrefix("https://") { throw .malformed("use CONNECT for https") }
@@ -287,7 +326,7 @@ struct ProxyRequest: Equatable {
             out += [13, 10]
         }
         out += Array("Connection: close\r\n\r\n".utf8)
-        return ProxyRequest(kind: .forward(head: out), host: host, port: port)
+        return ProxyRequest(kind: .forward(head: out), host: host, port: port, proxyAuthorization: proxyAuthorization)
     }
 
     /// `host:port` (IPv6 in brackets). The host is normalized; the port must be 1–65535.
@@ -480,6 +519,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             guard case .malformed(let why) = error else { return }
             core.logger.info("egress request refused", metadata: ["decision": "bad request"])
             respond(context: context, 400, "Bad Request", why)
+            return
+        }
+        if let required = core.requiredAuthorization, request.proxyAuthorization != required {
+            core.logger.info("egress request refused", metadata: ["decision": "proxy authorization missing or wrong"])
+            respond(context: context, 407, "Proxy Authentication Required", "proxy authorization required")
             return
         }
         let host = request.host

@@ -170,11 +170,15 @@ public final class SandboxHost: Sendable {
     /// with that policy, on a socket only the sandbox's user can connect to, reachable inside the
     /// sandbox as `127.0.0.1:3128` (`EgressProxy.sandboxProxyURL`); the sandbox still has no
     /// direct network. The proxy stops with the sandbox (`RunningSandbox.stop()`).
-    public func start(key: String, slot: Int64, limits: SandboxLimits, layers: [String] = [], egress: EgressPolicy? = nil) async throws -> RunningSandbox {
+    /// `readOnlyBinds`: host paths this sandbox (besides every sandbox) sees read-only.
+    public func start(
+        key: String, slot: Int64, limits: SandboxLimits, layers: [String] = [], egress: EgressPolicy? = nil,
+        readOnlyBinds: [(source: String, destination: String)] = []
+    ) async throws -> RunningSandbox {
         var sandboxConfiguration = SandboxConfiguration(
             agentBinary: configuration.agentBinary, bubblewrap: configuration.bubblewrap, workspaceHostPath: workspacePath(for: key),
             stateHostPath: statePath(for: key), layers: layers, limits: limits)
-        sandboxConfiguration.readOnlyBinds = configuration.readOnlyBinds
+        sandboxConfiguration.readOnlyBinds = configuration.readOnlyBinds + readOnlyBinds
         try BubblewrapSandbox.prepareState(sandboxConfiguration)
 
         var launcher = [configuration.launcherBinary] + BubblewrapArguments.launcherOpens(sandboxConfiguration)
@@ -213,7 +217,7 @@ public final class SandboxHost: Sendable {
                 launcher += ["--stage", layer + ":layer\(i)"]
                 sandboxConfiguration.layers[i] = "/tmp/layer\(i)"
             }
-            for (i, bind) in configuration.readOnlyBinds.enumerated() {
+            for (i, bind) in sandboxConfiguration.readOnlyBinds.enumerated() {
                 launcher += ["--stage", bind.source + ":extra\(i)"]
                 sandboxConfiguration.readOnlyBinds[i].source = "/tmp/extra\(i)"
             }

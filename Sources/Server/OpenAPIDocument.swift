@@ -2124,12 +2124,18 @@ enum OpenAPIDocument {
                 },
                 "required": ["type", "name", "description", "parameters"],
                 "additionalProperties": false,
-                "description": "A client-side function tool. Only function tools are available: the other tool types of the Agents API (`tool_search`, `programmatic_tool_calling`, `mcp`, `web_search`, `computer_use`, `automations`) are a 400 `feature_not_available`."
+                "description": "A client-side function tool. Tool types other than `function`, `mcp` and `web_search` (`tool_search`, `programmatic_tool_calling`, `computer_use`, `automations`) are a 400 `feature_not_available`."
               },
               "ToolsParam": {
                 "type": ["array", "null"],
-                "items": {"$ref": "#/components/schemas/FunctionToolParam"},
-                "description": "Replaces the whole list; `null` clears it. Must fit in 3 MiB (3,145,728 bytes) of compact JSON; function names must be unique."
+                "items": {
+                  "oneOf": [
+                    {"$ref": "#/components/schemas/FunctionToolParam"},
+                    {"$ref": "#/components/schemas/McpToolParam"},
+                    {"$ref": "#/components/schemas/WebSearchToolParam"}
+                  ]
+                },
+                "description": "Replaces the whole list; `null` clears it. Must fit in 3 MiB (3,145,728 bytes) of compact JSON; function names and MCP server labels must be unique."
               },
               "InstructionsParam": {"type": ["string", "null"], "maxLength": 1048576, "description": "At most 1 MiB of UTF-8."},
               "AgentCreateRequest": {
@@ -2146,7 +2152,7 @@ enum OpenAPIDocument {
                     "enum": ["auto", "default", "flex", "priority", "fast", "ultrafast", null]
                   },
                   "text": {"$ref": "#/components/schemas/TextParam"},
-                  "tools": {"$ref": "#/components/schemas/ToolsParam"},
+                  "tools": {"$ref": "#/components/schemas/PersistedToolsParam"},
                   "metadata": {"anyOf": [{"$ref": "#/components/schemas/MetadataParam"}, {"type": "null"}]},
                   "name": {"type": ["string", "null"], "maxLength": 256, "description": "At most 256 UTF-8 bytes."}
                 },
@@ -2167,7 +2173,7 @@ enum OpenAPIDocument {
                     "enum": ["auto", "default", "flex", "priority", "fast", "ultrafast", null]
                   },
                   "text": {"$ref": "#/components/schemas/TextParam"},
-                  "tools": {"$ref": "#/components/schemas/ToolsParam"},
+                  "tools": {"$ref": "#/components/schemas/PersistedToolsParam"},
                   "metadata": {"anyOf": [{"$ref": "#/components/schemas/MetadataParam"}, {"type": "null"}]},
                   "name": {"type": ["string", "null"], "maxLength": 256, "description": "At most 256 UTF-8 bytes."}
                 },
@@ -2257,7 +2263,7 @@ enum OpenAPIDocument {
                   "reasoning": {"$ref": "#/components/schemas/Reasoning"},
                   "service_tier": {"type": "string", "enum": ["auto", "default", "flex", "priority", "fast", "ultrafast"]},
                   "text": {"$ref": "#/components/schemas/Text"},
-                  "tools": {"type": "array", "items": {"$ref": "#/components/schemas/FunctionTool"}},
+                  "tools": {"type": "array", "items": {"$ref": "#/components/schemas/AgentTool"}},
                   "compaction": {"type": "object", "properties": {"async": {"type": "boolean"}}, "required": ["async"]},
                   "experimental": {
                     "type": "object",
@@ -2297,7 +2303,7 @@ enum OpenAPIDocument {
                   "reasoning": {"$ref": "#/components/schemas/Reasoning"},
                   "service_tier": {"type": "string", "enum": ["auto", "default", "flex", "priority", "fast", "ultrafast"]},
                   "text": {"$ref": "#/components/schemas/Text"},
-                  "tools": {"type": "array", "items": {"$ref": "#/components/schemas/FunctionTool"}},
+                  "tools": {"type": "array", "items": {"$ref": "#/components/schemas/AgentTool"}},
                   "compaction": {"type": "object", "properties": {"async": {"type": "boolean"}}, "required": ["async"]},
                   "experimental": {
                     "type": "object",
@@ -2591,19 +2597,115 @@ enum OpenAPIDocument {
                       "content": {"type": "string", "description": "What the model was given."}
                     },
                     "required": ["id", "type", "turn_id", "status", "path", "bytes", "content"]
+                  },
+                  {
+                    "type": "object",
+                    "description": "A call of an MCP server's tool, run by the runtime.",
+                    "properties": {
+                      "id": {"type": "string"},
+                      "type": {"type": "string", "const": "mcp_call"},
+                      "arguments": {},
+                      "error": {"description": "The server's error text, or null."},
+                      "name": {"type": "string"},
+                      "output": {"description": "The result text (or its content blocks), or null."},
+                      "server_label": {"type": "string"},
+                      "status": {"type": "string", "enum": ["in_progress", "completed", "failed", "incomplete"]},
+                      "turn_id": {"type": "string"}
+                    },
+                    "required": [
+                      "id",
+                      "type",
+                      "arguments",
+                      "error",
+                      "name",
+                      "output",
+                      "server_label",
+                      "status",
+                      "turn_id"
+                    ]
+                  },
+                  {
+                    "type": "object",
+                    "description": "A web search or page read, run by the runtime. `incomplete` when the action failed.",
+                    "properties": {
+                      "id": {"type": "string"},
+                      "type": {"type": "string", "const": "web_search_call"},
+                      "action": {
+                        "oneOf": [
+                          {
+                            "type": "object",
+                            "properties": {
+                              "type": {"type": "string", "const": "search"},
+                              "query": {"type": ["string", "null"]},
+                              "queries": {"type": ["array", "null"], "items": {"type": "string"}}
+                            },
+                            "required": ["type"]
+                          },
+                          {
+                            "type": "object",
+                            "properties": {
+                              "type": {"type": "string", "const": "open_page"},
+                              "url": {"type": ["string", "null"]}
+                            },
+                            "required": ["type"]
+                          },
+                          {
+                            "type": "object",
+                            "properties": {
+                              "type": {"type": "string", "const": "find_in_page"},
+                              "url": {"type": ["string", "null"]},
+                              "pattern": {"type": ["string", "null"]}
+                            },
+                            "required": ["type"]
+                          },
+                          {
+                            "type": "object",
+                            "properties": {"type": {"type": "string", "const": "other"}},
+                            "required": ["type"]
+                          }
+                        ]
+                      },
+                      "status": {"type": "string", "enum": ["in_progress", "completed", "incomplete"]},
+                      "turn_id": {"type": "string"}
+                    },
+                    "required": ["id", "type", "status", "turn_id"]
                   }
                 ]
               },
               "RequiredAction": {
-                "type": "object",
-                "properties": {
-                  "type": {"type": "string", "const": "function_call"},
-                  "arguments": {},
-                  "call_id": {"type": "string"},
-                  "name": {"type": "string"},
-                  "turn_id": {"type": "string"}
-                },
-                "required": ["type", "arguments", "call_id", "name", "turn_id"]
+                "oneOf": [
+                  {
+                    "type": "object",
+                    "properties": {
+                      "type": {"type": "string", "const": "function_call"},
+                      "arguments": {},
+                      "call_id": {"type": "string"},
+                      "name": {"type": "string"},
+                      "turn_id": {"type": "string"}
+                    },
+                    "required": ["type", "arguments", "call_id", "name", "turn_id"]
+                  },
+                  {
+                    "type": "object",
+                    "properties": {
+                      "type": {"type": "string", "const": "mcp_approval_request"},
+                      "request_id": {"type": "string"},
+                      "turn_id": {"type": "string"},
+                      "request": {
+                        "type": "object",
+                        "properties": {
+                          "type": {"type": "string", "const": "mcp_tool_call"},
+                          "server_label": {"type": "string"},
+                          "message": {"type": "string"},
+                          "name": {"type": ["string", "null"]},
+                          "arguments": {}
+                        },
+                        "required": ["type", "server_label", "message", "name", "arguments"]
+                      }
+                    },
+                    "required": ["type", "request_id", "turn_id", "request"]
+                  }
+                ]
               },
               "PromptCacheOptions": {
                 "type": "object",
@@ -2671,7 +2773,18 @@ enum OpenAPIDocument {
                       "network": {"$ref": "#/components/schemas/Network"},
                       "packages": {"$ref": "#/components/schemas/Packages"},
                       "plugins": {"type": "array"},
-                      "skills": {"type": "array"}
+                      "skills": {
+                        "type": "array",
+                        "items": {
+                          "type": "object",
+                          "properties": {
+                            "type": {"type": "string", "const": "inline"},
+                            "name": {"type": "string"},
+                            "description": {"type": "string"}
+                          },
+                          "required": ["type", "name", "description"]
+                        }
+                      }
                     },
                     "required": [
                       "type",
@@ -3001,7 +3114,40 @@ enum OpenAPIDocument {
                   },
                   "skills": {
                     "type": ["array", "null"],
-                    "description": "Skills are not available yet: a non-empty list is a 400 `feature_not_available`."
+                    "description": "Replaces the template's list. Inline ZIP archives with a SKILL.md, at most 32; checked whole (a malformed or oversized archive, or entries escaping it, are a 400). `skill_reference` is a 400 `feature_not_available`.",
+                    "items": {
+                      "oneOf": [
+                        {
+                          "type": "object",
+                          "properties": {
+                            "type": {"type": "string", "const": "inline"},
+                            "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                            "description": {"type": "string"},
+                            "source": {
+                              "type": "object",
+                              "properties": {
+                                "type": {"type": "string", "const": "base64"},
+                                "media_type": {"type": "string", "const": "application/zip"},
+                                "data": {"type": "string"}
+                              },
+                              "required": ["type", "media_type", "data"],
+                              "additionalProperties": false
+                            }
+                          },
+                          "required": ["type", "name", "description", "source"],
+                          "additionalProperties": false
+                        },
+                        {
+                          "type": "object",
+                          "properties": {
+                            "type": {"type": "string", "const": "skill_reference"},
+                            "skill_id": {"type": "string"},
+                            "version": {"type": ["string", "null"]}
+                          },
+                          "required": ["type", "skill_id"]
+                        }
+                      ]
+                    }
                   }
                 },
                 "required": ["type"],
@@ -3155,7 +3301,40 @@ enum OpenAPIDocument {
                       },
                       "skills": {
                         "type": ["array", "null"],
-                        "description": "Skills are not available yet: a non-empty list is a 400 `feature_not_available`."
+                        "description": "Replaces the template's list. Inline ZIP archives with a SKILL.md, at most 32; checked whole (a malformed or oversized archive, or entries escaping it, are a 400). `skill_reference` is a 400 `feature_not_available`.",
+                        "items": {
+                          "oneOf": [
+                            {
+                              "type": "object",
+                              "properties": {
+                                "type": {"type": "string", "const": "inline"},
+                                "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                                "description": {"type": "string"},
+                                "source": {
+                                  "type": "object",
+                                  "properties": {
+                                    "type": {"type": "string", "const": "base64"},
+                                    "media_type": {"type": "string", "const": "application/zip"},
+                                    "data": {"type": "string"}
+                                  },
+                                  "required": ["type", "media_type", "data"],
+                                  "additionalProperties": false
+                                }
+                              },
+                              "required": ["type", "name", "description", "source"],
+                              "additionalProperties": false
+                            },
+                            {
+                              "type": "object",
+                              "properties": {
+                                "type": {"type": "string", "const": "skill_reference"},
+                                "skill_id": {"type": "string"},
+                                "version": {"type": ["string", "null"]}
+                              },
+                              "required": ["type", "skill_id"]
+                            }
+                          ]
+                        }
                       }
                     },
                     "required": ["type"],
@@ -3208,7 +3387,40 @@ enum OpenAPIDocument {
                   },
                   "skills": {
                     "type": ["array", "null"],
-                    "description": "Skills are not available yet: a non-empty list is a 400 `feature_not_available`."
+                    "description": "Replaces the template's list. Inline ZIP archives with a SKILL.md, at most 32; checked whole (a malformed or oversized archive, or entries escaping it, are a 400). `skill_reference` is a 400 `feature_not_available`.",
+                    "items": {
+                      "oneOf": [
+                        {
+                          "type": "object",
+                          "properties": {
+                            "type": {"type": "string", "const": "inline"},
+                            "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                            "description": {"type": "string"},
+                            "source": {
+                              "type": "object",
+                              "properties": {
+                                "type": {"type": "string", "const": "base64"},
+                                "media_type": {"type": "string", "const": "application/zip"},
+                                "data": {"type": "string"}
+                              },
+                              "required": ["type", "media_type", "data"],
+                              "additionalProperties": false
+                            }
+                          },
+                          "required": ["type", "name", "description", "source"],
+                          "additionalProperties": false
+                        },
+                        {
+                          "type": "object",
+                          "properties": {
+                            "type": {"type": "string", "const": "skill_reference"},
+                            "skill_id": {"type": "string"},
+                            "version": {"type": ["string", "null"]}
+                          },
+                          "required": ["type", "skill_id"]
+                        }
+                      ]
+                    }
                   },
                   "name": {
                     "type": ["string", "null"],
@@ -3231,7 +3443,18 @@ enum OpenAPIDocument {
                   },
                   "files": {"type": "array", "items": {"$ref": "#/components/schemas/HostedFile"}},
                   "plugins": {"type": "array"},
-                  "skills": {"type": "array"}
+                  "skills": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "type": {"type": "string", "const": "inline"},
+                        "name": {"type": "string"},
+                        "description": {"type": "string"}
+                      },
+                      "required": ["type", "name", "description"]
+                    }
+                  }
                 },
                 "required": ["id", "object", "type", "status", "files", "plugins", "skills"]
               },
@@ -3295,7 +3518,18 @@ enum OpenAPIDocument {
                   "network": {"$ref": "#/components/schemas/Network"},
                   "packages": {"$ref": "#/components/schemas/Packages"},
                   "plugins": {"type": "array"},
-                  "skills": {"type": "array"}
+                  "skills": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "type": {"type": "string", "const": "inline"},
+                        "name": {"type": "string"},
+                        "description": {"type": "string"}
+                      },
+                      "required": ["type", "name", "description"]
+                    }
+                  }
                 },
                 "required": [
                   "id",
@@ -3653,6 +3887,227 @@ enum OpenAPIDocument {
                     ]
                   }
                 }
+              },
+              "McpToolParam": {
+                "type": "object",
+                "description": "The tools of an MCP server. stdio servers run in a sandbox: the session's (`connection_origin: environment`, which needs a hosted environment) or one of their own (`service`).",
+                "properties": {
+                  "type": {"type": "string", "const": "mcp"},
+                  "server_label": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                    "description": "Unique among the agent's MCP servers. The tools are offered to the model as `mcp__<server_label>__<tool>`."
+                  },
+                  "transport": {
+                    "oneOf": [
+                      {
+                        "type": "object",
+                        "properties": {
+                          "type": {"type": "string", "const": "http"},
+                          "server_url": {"type": "string", "description": "An http(s) URL; reached from the runtime."},
+                          "headers": {
+                            "type": ["object", "null"],
+                            "additionalProperties": {"type": "string"},
+                            "description": "Sent with every request. Confidential: never echoed."
+                          },
+                          "authorization": {
+                            "type": ["string", "null"],
+                            "description": "Sent as `Authorization` (a bare token as `Bearer <token>`). Confidential: never echoed or logged."
+                          }
+                        },
+                        "required": ["type", "server_url"],
+                        "additionalProperties": false
+                      },
+                      {
+                        "type": "object",
+                        "properties": {
+                          "type": {"type": "string", "const": "stdio"},
+                          "command": {"type": "string"},
+                          "cwd": {"type": "string", "description": "An absolute path."},
+                          "args": {"type": ["array", "null"], "items": {"type": "string"}},
+                          "env_vars": {
+                            "type": ["array", "null"],
+                            "items": {"type": "string"},
+                            "description": "Names of the hosted environment's `env` the process inherits."
+                          },
+                          "env": {
+                            "type": ["object", "null"],
+                            "additionalProperties": {"type": "string"},
+                            "description": "Set for the process. Confidential: never echoed."
+                          }
+                        },
+                        "required": ["type", "command", "cwd"],
+                        "additionalProperties": false
+                      }
+                    ]
+                  },
+                  "allowed_tools": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string"},
+                    "description": "Omitted or null: every tool of the server."
+                  },
+                  "connection_origin": {"type": ["string", "null"], "enum": ["service", "environment", null]},
+                  "credential_id": {
+                    "type": ["string", "null"],
+                    "description": "Vault credentials are not available yet: a value is a 400 `feature_not_available`."
+                  },
+                  "request_metadata": {"type": ["object", "null"], "description": "Sent as `_meta` of every tool call."},
+                  "required": {
+                    "type": ["boolean", "null"],
+                    "description": "The server must start before the turn's first model call, else the turn fails (`connection_failed`)."
+                  }
+                },
+                "required": ["type", "server_label", "transport"],
+                "additionalProperties": false
+              },
+              "PersistedMcpToolParam": {
+                "type": "object",
+                "description": "The tools of an MCP server. Reusable agents carry no credentials (no `authorization`, no `env`).",
+                "properties": {
+                  "type": {"type": "string", "const": "mcp"},
+                  "server_label": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                    "description": "Unique among the agent's MCP servers. The tools are offered to the model as `mcp__<server_label>__<tool>`."
+                  },
+                  "transport": {
+                    "oneOf": [
+                      {
+                        "type": "object",
+                        "properties": {
+                          "type": {"type": "string", "const": "http"},
+                          "server_url": {"type": "string", "description": "An http(s) URL; reached from the runtime."},
+                          "headers": {
+                            "type": ["object", "null"],
+                            "additionalProperties": {"type": "string"},
+                            "description": "Sent with every request. Non-secret: echoed on the agent."
+                          }
+                        },
+                        "required": ["type", "server_url"],
+                        "additionalProperties": false
+                      },
+                      {
+                        "type": "object",
+                        "properties": {
+                          "type": {"type": "string", "const": "stdio"},
+                          "command": {"type": "string"},
+                          "cwd": {"type": "string", "description": "An absolute path."},
+                          "args": {"type": ["array", "null"], "items": {"type": "string"}},
+                          "env_vars": {
+                            "type": ["array", "null"],
+                            "items": {"type": "string"},
+                            "description": "Names of the hosted environment's `env` the process inherits."
+                          }
+                        },
+                        "required": ["type", "command", "cwd"],
+                        "additionalProperties": false
+                      }
+                    ]
+                  },
+                  "allowed_tools": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string"},
+                    "description": "Omitted or null: every tool of the server."
+                  },
+                  "connection_origin": {"type": ["string", "null"], "enum": ["service", "environment", null]},
+                  "credential_id": {
+                    "type": ["string", "null"],
+                    "description": "Vault credentials are not available yet: a value is a 400 `feature_not_available`."
+                  },
+                  "request_metadata": {"type": ["object", "null"], "description": "Sent as `_meta` of every tool call."},
+                  "required": {
+                    "type": ["boolean", "null"],
+                    "description": "The server must start before the turn's first model call, else the turn fails (`connection_failed`)."
+                  }
+                },
+                "required": ["type", "server_label", "transport"],
+                "additionalProperties": false
+              },
+              "WebSearchToolParam": {
+                "type": "object",
+                "description": "Web search and page reading, run by the runtime (see the README). At most one per agent.",
+                "properties": {
+                  "type": {"type": "string", "const": "web_search"},
+                  "allowed_domains": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string", "pattern": "^[A-Za-z0-9.-]+$"},
+                    "description": "Host names; each includes its subdomains. No wildcards."
+                  },
+                  "context_size": {"type": ["string", "null"], "enum": ["low", "medium", "high", null]},
+                  "location": {
+                    "type": ["object", "null"],
+                    "properties": {
+                      "city": {"type": ["string", "null"]},
+                      "country": {"type": ["string", "null"]},
+                      "region": {"type": ["string", "null"]},
+                      "timezone": {"type": ["string", "null"]},
+                      "type": {"type": "string"}
+                    },
+                    "additionalProperties": false
+                  },
+                  "mode": {"type": ["string", "null"], "enum": ["disabled", "cached", "live", null]}
+                },
+                "required": ["type"],
+                "additionalProperties": false
+              },
+              "PersistedToolsParam": {
+                "type": ["array", "null"],
+                "items": {
+                  "oneOf": [
+                    {"$ref": "#/components/schemas/FunctionToolParam"},
+                    {"$ref": "#/components/schemas/PersistedMcpToolParam"},
+                    {"$ref": "#/components/schemas/WebSearchToolParam"}
+                  ]
+                },
+                "description": "Replaces the whole list; `null` clears it. Must fit in 3 MiB (3,145,728 bytes) of compact JSON; function names and MCP server labels must be unique."
+              },
+              "McpTool": {
+                "type": "object",
+                "properties": {
+                  "type": {"type": "string", "const": "mcp"},
+                  "server_label": {"type": "string"},
+                  "transport": {
+                    "type": "object",
+                    "properties": {
+                      "type": {"type": "string", "enum": ["http", "stdio"]},
+                      "server_url": {"type": "string"},
+                      "headers": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Agents only (never on sessions)."
+                      },
+                      "command": {"type": "string"},
+                      "cwd": {"type": "string"},
+                      "args": {"type": "array", "items": {"type": "string"}},
+                      "env_vars": {"type": "array", "items": {"type": "string"}}
+                    },
+                    "required": ["type"]
+                  },
+                  "allowed_tools": {"type": ["array", "null"], "items": {"type": "string"}},
+                  "connection_origin": {"type": "string", "enum": ["service", "environment"]},
+                  "credential_id": {"type": ["string", "null"]},
+                  "request_metadata": {"type": "object"},
+                  "required": {"type": "boolean"}
+                },
+                "required": ["type", "server_label", "transport", "connection_origin", "request_metadata", "required"]
+              },
+              "WebSearchTool": {
+                "type": "object",
+                "properties": {
+                  "type": {"type": "string", "const": "web_search"},
+                  "allowed_domains": {"type": ["array", "null"], "items": {"type": "string"}},
+                  "context_size": {"type": "string", "enum": ["low", "medium", "high"]},
+                  "location": {"type": ["object", "null"]},
+                  "mode": {"type": "string", "enum": ["disabled", "cached", "live"]}
+                },
+                "required": ["type", "context_size", "mode"]
+              },
+              "AgentTool": {
+                "oneOf": [
+                  {"$ref": "#/components/schemas/FunctionTool"},
+                  {"$ref": "#/components/schemas/McpTool"},
+                  {"$ref": "#/components/schemas/WebSearchTool"}
+                ]
               }
             }
           }

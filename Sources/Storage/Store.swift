@@ -99,7 +99,7 @@ public struct EnvironmentRecord: Sendable, Equatable {
     }
 
     public var id: String { hosted.id }
-    public var info: EnvironmentInfo { EnvironmentInfo(id: hosted.id, status: status, files: hosted.files) }
+    public var info: EnvironmentInfo { EnvironmentInfo(id: hosted.id, status: status, files: hosted.files, skills: hosted.skills) }
 }
 
 /// An idempotent request's remembered outcome.

@@ -1,10 +1,8 @@
 public import CMAJSON
 import HTTPTypes
 import Hummingbird
-import Logging
 import MCPTestLogic
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 
 /// An MCP server over streamable HTTP on loopback, for tests: the tools of `MCPTestLogic`,
@@ -29,20 +27,19 @@ public final class MCPHTTPTestServer: Sendable {
         var requiredAuthorization: String?
         var mode: Mode
         var answerDelay: Duration = .zero
+        /// `barrier` calls in flight.
+        var atBarrier = 0
     }
 
     private let box: StateBox
-    private let group: ServiceGroup
-    private let runTask: Task<Void, any Error>
-    public let port: Int
+    private let server: LoopbackServer
+    public var port: Int { server.port }
 
     public var url: String { "http://127.0.0.1:\(port)/mcp" }
 
-    private init(box: StateBox, group: ServiceGroup, runTask: Task<Void, any Error>, port: Int) {
+    private init(box: StateBox, server: LoopbackServer) {
         self.box = box
-        self.group = group
-        self.runTask = runTask
-        self.port = port
+        self.server = server
     }
 
     /// Every request received so far.
@@ -58,8 +55,6 @@ public final class MCPHTTPTestServer: Sendable {
     public func setAnswerDelay(_ delay: Duration) { box.state.withLock { $0.answerDelay = delay } }
 
     public static func start(mode: Mode = .json) async throws -> MCPHTTPTestServer {
-        var logger = Logger(label: "mcp-test-server")
-        logger.logLevel = .critical
         let box = StateBox(mode: mode)
         let router = Router()
         router.post("mcp") { request, _ -> Response in
@@ -73,29 +68,11 @@ public final class MCPHTTPTestServer: Sendable {
             if let id = request.headers[HTTPField.Name("Mcp-Session-Id")!] { box.state.withLock { _ = $0.sessions.removeValue(forKey: id) } }
             return Response(status: .noContent)
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }, logger: logger)
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(1)
-        let group = ServiceGroup(configuration: configuration)
-        let runTask = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw ScriptedServerError("the MCP test server did not start") }
-        return MCPHTTPTestServer(box: box, group: group, runTask: runTask, port: port)
+        let server = try await LoopbackServer.start(router: router, name: "MCP test server")
+        return MCPHTTPTestServer(box: box, server: server)
     }
 
-    public func shutdown() async {
-        await group.triggerGracefulShutdown()
-        _ = await runTask.result
-    }
+    public func shutdown() async { await server.shutdown() }
 }
 
 private final class StateBox: Sendable {
@@ -131,6 +108,25 @@ private final class StateBox: Sendable {
             try? await Task.sleep(for: .milliseconds(ms))
         }
         if delay > .zero { try? await Task.sleep(for: delay) }
+        if rpcMethod == "tools/call", message["params"]?["name"]?.stringValue == "barrier" {
+            // Answers "together" once `n` barrier calls are in flight at once, "alone" after 3 s.
+            let n = Int(message["params"]?["arguments"]?["n"]?.intValue ?? 2)
+            state.withLock { $0.atBarrier += 1 }
+            let deadline = ContinuousClock.now + .seconds(3)
+            var together = false
+            while ContinuousClock.now < deadline {
+                if state.withLock({ $0.atBarrier >= n }) {
+                    together = true
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            let id = message["id"] ?? .null
+            let text = together ? "together" : "alone"
+            let reply: JSONValue = ["jsonrpc": "2.0", "id": id, "result": ["content": [["type": "text", "text": .string(text)]], "isError": false]]
+            extra[.contentType] = "application/json"
+            return Response(status: .ok, headers: extra, body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(reply))))
+        }
         let replies = state.withLock { _ in logic.handle(message) }
         guard !replies.isEmpty else { return Response(status: .accepted, headers: extra) }
         switch mode {

@@ -8,6 +8,7 @@ import Sandbox
 import Server
 import ServiceLifecycle
 import Storage
+import Tools
 
 @main
 struct CMA: AsyncParsableCommand {
@@ -67,6 +68,11 @@ struct Serve: AsyncParsableCommand {
         help: "HOST:SANDBOX — show a host file or directory to every sandbox, read-only (repeatable; env CMA_SANDBOX_RO_BINDS, comma-separated).")
     var sandboxReadOnlyBinds: [String] = []
 
+    @Option(
+        name: .customLong("web-search-url"),
+        help: "The base URL of a SearXNG instance with its JSON API enabled, for the web_search tool's searches (env CMA_WEB_SEARCH_URL).")
+    var webSearchURL: String?
+
     @OptionGroup var data: DataDirOption
 
     func run() async throws {
@@ -122,9 +128,15 @@ struct Serve: AsyncParsableCommand {
         // A dedicated HTTP client: its read timeout is ours (reasoning models can be silent for
         // minutes), not the shared client's 90 s.
         let model = OpenAIResponsesClient.dedicated(configuration: modelConfiguration, logger: Logger(label: "cma.model"))
+        let searchURL = webSearchURL ?? env["CMA_WEB_SEARCH_URL"]
+        if let searchURL, SearXNG.requestURL(base: searchURL, query: "q", page: 1, language: nil, timeRange: nil) == nil {
+            throw ValidationError("--web-search-url must be an http(s) URL: \(searchURL)")
+        }
+        let webSettings = WebSettings(searchURL: searchURL, cacheDirectory: (data.resolved as NSString).appendingPathComponent("web-cache"))
         let runtime = AgentRuntime(
             store: store, model: model, logger: Logger(label: "cma.runtime"), sandboxHost: sandboxHost,
-            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds), modelCatalog: catalog, shutdownGrace: .seconds(grace))
+            sandboxIdleTimeout: idleSeconds == 0 ? nil : .seconds(idleSeconds), modelCatalog: catalog, shutdownGrace: .seconds(grace),
+            webSettings: webSettings)
         let dataDir = data.resolved
         let app = buildApplication(
             runtime: runtime, configuration: ServerConfiguration(host: host, port: port, rateLimit: limit), logger: logger,

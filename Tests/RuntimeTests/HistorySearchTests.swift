@@ -12,11 +12,6 @@ struct HistorySearchTests {
     static let lookup: JSONValue = ["type": "function", "name": "lookup", "description": "Looks things up", "parameters": ["type": "object", "properties": [:]]]
     static let toolName = "search_session_history"
 
-    /// The output the model was sent for `callID` in `request`.
-    static func output(_ request: RecordedRequest, callID: String) -> String? {
-        request.body["input"]?.arrayValue?.first { $0["type"]?.stringValue == "function_call_output" && $0["call_id"]?.stringValue == callID }?["output"]?.stringValue
-    }
-
     static func search(_ arguments: JSONObject, callID: String) -> ScriptStep {
         .response(outputs: [.functionCall(name: toolName, arguments: JSONWriter.string(.object(arguments)), callID: callID)])
     }
@@ -58,12 +53,12 @@ struct HistorySearchTests {
             // Every request offers the tool; after the compaction the detail is gone from the input.
             #expect(requests.allSatisfy { r in r.body["tools"]?.arrayValue?.contains { $0["name"]?.stringValue == Self.toolName } == true })
             #expect(!JSONWriter.string(requests[3].body["input"] ?? .null).contains("PAPAYA"))
-            #expect(Self.output(requests[4], callID: "call_empty")?.contains("Give a non-empty `query`") == true)
-            let found = try #require(Self.output(requests[5], callID: "call_search"))
+            #expect(callOutput(requests[4], callID: "call_empty")?.contains("Give a non-empty `query`") == true)
+            let found = try #require(callOutput(requests[5], callID: "call_search"))
             #expect(found.contains("1 item match") && found.contains("[\(detailID)]") && found.contains("PAPAYA-42"))
-            let read = try #require(Self.output(requests[6], callID: "call_read"))
+            let read = try #require(callOutput(requests[6], callID: "call_read"))
             #expect(read.hasPrefix("Item \(detailID)") && read.hasSuffix("The code word is PAPAYA-42."))
-            #expect(Self.output(requests[7], callID: "call_missing")?.contains("No item 'item_missing'") == true)
+            #expect(callOutput(requests[7], callID: "call_missing")?.contains("No item 'item_missing'") == true)
 
             // The calls are the runtime's: shown as items, never asked of the application.
             let items = try await h.items(session.id)
@@ -87,7 +82,7 @@ struct HistorySearchTests {
             try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
             let dumpID = try #require(Self.functionOutputs(try await h.items(session.id)).first?.id)
             // The capped copy tells the model how to read the rest.
-            let capped = try #require(Self.output(h.model.requests()[1], callID: "call_dump"))
+            let capped = try #require(callOutput(h.model.requests()[1], callID: "call_dump"))
             #expect(capped.contains("read it with \(Self.toolName), item_id \"\(dumpID)\""))
 
             // The model reads it page by page (one turn per page, so each offset comes from the
@@ -98,7 +93,7 @@ struct HistorySearchTests {
                 h.model.enqueue(Self.search(["item_id": .string(dumpID), "offset": .int(Int64(offset))], callID: "call_page\(page)"), .message("ok"))
                 try await h.message(session.id, "next page")
                 try await recorder.wait(for: "agent.session.idle", count: page + 1, timeout: .seconds(20))
-                let answer = try #require(Self.output(h.model.requests().last!, callID: "call_page\(page)"))
+                let answer = try #require(callOutput(h.model.requests().last!, callID: "call_page\(page)"))
                 #expect(answer.utf8.count < 10 * 1024 && answer.split(separator: "\n", omittingEmptySubsequences: false).count < 256)
                 var lines = answer.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
                 if let last = lines.last, last.hasPrefix("[Continue with offset ") {

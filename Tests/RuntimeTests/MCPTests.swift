@@ -26,10 +26,6 @@ struct MCPTests {
         request.body["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
     }
 
-    static func output(_ request: RecordedRequest, callID: String) -> String? {
-        request.body["input"]?.arrayValue?.first { $0["type"]?.stringValue == "function_call_output" && $0["call_id"]?.stringValue == callID }?["output"]?.stringValue
-    }
-
     static func mcpCalls(_ items: [SessionItem]) -> [JSONObject] {
         items.compactMap { item in
             if case .other(let o) = item, o["type"]?.stringValue == "mcp_call" { return o }
@@ -63,10 +59,10 @@ struct MCPTests {
             // Both pages of the list, as functions named as Codex names them.
             #expect(Self.toolNames(requests[0]).filter { $0.hasPrefix("mcp__") } == [
                 "mcp__docs__echo", "mcp__docs__add", "mcp__docs__delete_file", "mcp__docs__fail", "mcp__docs__slow", "mcp__docs__env",
-                "mcp__docs__add_tool", "mcp__docs__big",
+                "mcp__docs__add_tool", "mcp__docs__big", "mcp__docs__barrier",
             ])
-            #expect(Self.output(requests[1], callID: "call_echo") == "echo: hi")
-            #expect(Self.output(requests[2], callID: "call_fail") == "The tool reported an error: it failed")
+            #expect(callOutput(requests[1], callID: "call_echo") == "echo: hi")
+            #expect(callOutput(requests[2], callID: "call_fail") == "The tool reported an error: it failed")
 
             let calls = Self.mcpCalls(try await h.items(session.id))
             try #require(calls.count == 2)
@@ -93,6 +89,36 @@ struct MCPTests {
         }
     }
 
+    @Test func callsMadeTogetherRunTogetherAndFinishInCallOrder() async throws {
+        let server = try await MCPHTTPTestServer.start()
+        defer { Task { await server.shutdown() } }
+        try await withRuntime { h in
+            h.model.enqueue(
+                .response(outputs: [
+                    .functionCall(name: "mcp__docs__barrier", arguments: #"{"n":3}"#, callID: "call_b1"),
+                    .functionCall(name: "mcp__docs__echo", arguments: #"{"text":"between"}"#, callID: "call_e"),
+                    .functionCall(name: "mcp__docs__barrier", arguments: #"{"n":3}"#, callID: "call_b2"),
+                    .functionCall(name: "mcp__docs__barrier", arguments: #"{"n":3}"#, callID: "call_b3"),
+                ]),
+                .message("done"))
+            let (session, recorder) = try await h.createSession(tools: [Self.httpTool(server.url)])
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            let requests = h.model.requests()
+            try #require(requests.count == 2)
+            // Each barrier call saw the other two in flight: they ran at the same time.
+            for id in ["call_b1", "call_b2", "call_b3"] { #expect(callOutput(requests[1], callID: id) == "together") }
+            // Outputs follow the calls' order in the next request, and the items finish in it.
+            let outputs = requests[1].body["input"]?.arrayValue?.filter { $0["type"] == "function_call_output" }.compactMap { $0["call_id"]?.stringValue }
+            #expect(outputs == ["call_b1", "call_e", "call_b2", "call_b3"])
+            let done = recorder.all.filter { $0.type == "agent.session.turn.item.done" }.compactMap { e -> String? in
+                guard case .itemDone(_, let item, _) = e.body, case .other(let o) = item, o["type"] == "mcp_call" else { return nil }
+                return o["arguments"]?["text"]?.stringValue ?? "barrier"
+            }
+            #expect(done == ["barrier", "between", "barrier", "barrier"])
+            _ = session
+        }
+    }
+
     @Test func allowedToolsLimitWhatTheModelSeesAndCanCall() async throws {
         let server = try await MCPHTTPTestServer.start()
         defer { Task { await server.shutdown() } }
@@ -103,8 +129,8 @@ struct MCPTests {
             let requests = h.model.requests()
             try #require(requests.count == 3)
             #expect(Self.toolNames(requests[0]).filter { $0.hasPrefix("mcp__") } == ["mcp__docs__echo"])
-            #expect(Self.output(requests[1], callID: "call_add")?.contains("Unknown tool") == true)
-            #expect(Self.output(requests[2], callID: "call_echo") == "echo: x")
+            #expect(callOutput(requests[1], callID: "call_add")?.contains("Unknown tool") == true)
+            #expect(callOutput(requests[2], callID: "call_echo") == "echo: x")
             #expect(server.toolCalls == ["echo"])
             _ = session
         }
@@ -121,7 +147,7 @@ struct MCPTests {
             try #require(requests.count == 3)
             #expect(!Self.toolNames(requests[0]).contains("mcp__docs__extra"))
             #expect(Self.toolNames(requests[1]).contains("mcp__docs__extra"))
-            #expect(Self.output(requests[2], callID: "call_extra") == "extra ran")
+            #expect(callOutput(requests[2], callID: "call_extra") == "extra ran")
         }
     }
 
@@ -202,8 +228,8 @@ struct MCPTests {
             #expect(calls[1]["error"]?.stringValue?.contains("denied") == true)
             let requests = h.model.requests()
             try #require(requests.count == 3)
-            #expect(Self.output(requests[1], callID: "call_del1") == "deleted a.txt")
-            #expect(Self.output(requests[2], callID: "call_del2")?.contains("denied") == true)
+            #expect(callOutput(requests[1], callID: "call_del1") == "deleted a.txt")
+            #expect(callOutput(requests[2], callID: "call_del2")?.contains("denied") == true)
             #expect(try await h.turns(session.id).first?.id == turnID)
             #expect(try await h.turns(session.id).first?.status == .completed)
         }
@@ -252,10 +278,10 @@ struct MCPTests {
             try await recorder.wait(for: "agent.session.idle", timeout: .seconds(60))
             let requests = h.model.requests()
             try #require(requests.count == 5)
-            #expect(Self.output(requests[1], callID: "call_env1") == "from-env")
-            #expect(Self.output(requests[2], callID: "call_env2") == "mcp-secret-value")
-            #expect(Self.output(requests[3], callID: "call_env3") == "<unset>")
-            #expect(Self.output(requests[4], callID: "call_add") == "42")
+            #expect(callOutput(requests[1], callID: "call_env1") == "from-env")
+            #expect(callOutput(requests[2], callID: "call_env2") == "mcp-secret-value")
+            #expect(callOutput(requests[3], callID: "call_env3") == "<unset>")
+            #expect(callOutput(requests[4], callID: "call_add") == "42")
             let text = JSONWriter.string(try await h.session(session.id).json)
             #expect(!text.contains("mcp-secret-value"))
             #expect(text.contains("FROM_ENVIRONMENT"))
@@ -272,7 +298,7 @@ struct MCPTests {
             let (session, recorder) = try await h.createSession(tools: [tool])
             try await recorder.wait(for: "agent.session.idle", timeout: .seconds(60))
             #expect(try await h.turns(session.id).first?.status == .completed)
-            #expect(Self.output(try #require(h.model.requests().last), callID: "call_svc") == "echo: service")
+            #expect(callOutput(try #require(h.model.requests().last), callID: "call_svc") == "echo: service")
         }
     }
 

@@ -54,7 +54,8 @@ final class RuntimeHarness: Sendable {
         readTimeout: Duration = .seconds(30),
         modelBaseURL: String? = nil,
         shutdownGrace: Duration = .zero,
-        mcpSettings: MCPSettings = .init()
+        mcpSettings: MCPSettings = .init(),
+        webSettings: WebSettings = .init()
     ) async throws -> RuntimeHarness {
         let dir = try directory ?? makeDirectory()
         let store = try SQLiteStore(path: dir.appendingPathComponent("cma.sqlite").path)
@@ -88,7 +89,7 @@ final class RuntimeHarness: Sendable {
         }
         let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: sandboxHost,
             sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval, shutdownGrace: shutdownGrace,
-            mcpSettings: mcpSettings)
+            mcpSettings: mcpSettings, webSettings: webSettings)
         let task = Task { try await runtime.run() }
         return RuntimeHarness(model: model, store: store, runtime: runtime, directory: dir, projectID: projectID, runTask: task, ownedClient: ownedClient)
     }
@@ -154,13 +155,13 @@ final class RuntimeHarness: Sendable {
 func withRuntime(
     sandboxes: Bool = false, sandboxIdleTimeout: Duration? = .seconds(600), modelCatalog: ModelCatalog = .builtIn,
     timeReminderInterval: Duration = .seconds(300), readTimeout: Duration = .seconds(30), modelBaseURL: String? = nil,
-    mcpSettings: MCPSettings = .init(),
+    mcpSettings: MCPSettings = .init(), webSettings: WebSettings = .init(),
     _ body: (RuntimeHarness) async throws -> Void
 ) async throws {
     let model = try await ScriptedModelServer.start()
     let harness = try await RuntimeHarness.start(
         model: model, sandboxes: sandboxes, sandboxIdleTimeout: sandboxIdleTimeout, modelCatalog: modelCatalog, timeReminderInterval: timeReminderInterval,
-        readTimeout: readTimeout, modelBaseURL: modelBaseURL, mcpSettings: mcpSettings)
+        readTimeout: readTimeout, modelBaseURL: modelBaseURL, mcpSettings: mcpSettings, webSettings: webSettings)
     do {
         try await body(harness)
     } catch {
@@ -249,6 +250,11 @@ extension JSONValue {
     static func inputItems(_ request: RecordedRequest) -> [JSONValue] {
         request.body["input"]?.arrayValue ?? []
     }
+}
+
+/// The output the model was sent for `callID` in a recorded request.
+func callOutput(_ request: RecordedRequest, callID: String) -> String? {
+    request.body["input"]?.arrayValue?.first { $0["type"]?.stringValue == "function_call_output" && $0["call_id"]?.stringValue == callID }?["output"]?.stringValue
 }
 
 func functionTool(_ name: String) -> JSONValue {

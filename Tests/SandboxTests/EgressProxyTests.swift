@@ -320,3 +320,40 @@ struct EgressProxyTests {
         #expect(throws: ProxyRequest.ParseError.invalidHost) { try ProxyRequest.parse(Array("CONNECT ex%61mple.com:443 HTTP/1.1\r\n\r\n".utf8)) }
     }
 }
+
+@Suite("Egress proxy on loopback (the web tool's)")
+struct LoopbackEgressProxyTests {
+    static func exchangeTCP(port: UInt16, _ request: String) async throws -> String {
+        try await onThread {
+            let fd = try RawSocket.connectTCP(port: port)
+            defer { close(fd) }
+            try RawSocket.write(fd, request)
+            return String(decoding: RawSocket.readAll(fd), as: UTF8.self)
+        }
+    }
+
+    @Test func requestsNeedTheProxyAuthorizationAndFollowTheAddressRules() async throws {
+        let origin = try TestHTTPServer()
+        defer { origin.stop() }
+        let token = "Basic " + Data("cma:secret-token".utf8).base64EncodedString()
+        let (strict, strictPort) = try await EgressProxy.startLoopback(policy: .enabled, authorization: token, logger: Logger(label: "test"))
+        let (lenient, lenientPort) = try await EgressProxy.startLoopback(
+            policy: .enabled, authorization: token, logger: Logger(label: "test"), allowPrivateAddressesForTests: true)
+        defer { Task { await strict.stop(); await lenient.stop() } }
+
+        let target = "http://127.0.0.1:\(origin.port)/page"
+        // No or a wrong Proxy-Authorization: 407, before anything else is decided.
+        for header in ["", "Proxy-Authorization: Basic d3Jvbmc=\r\n"] {
+            let answer = try await Self.exchangeTCP(port: UInt16(lenientPort), "GET \(target) HTTP/1.1\r\nHost: x\r\n\(header)\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 407"))
+        }
+        // With it: the strict proxy still never reaches loopback; the test-only one does.
+        let refused = try await Self.exchangeTCP(port: UInt16(strictPort), "GET \(target) HTTP/1.1\r\nHost: x\r\nProxy-Authorization: \(token)\r\n\r\n")
+        #expect(refused.hasPrefix("HTTP/1.1 403"))
+        let served = try await Self.exchangeTCP(port: UInt16(lenientPort), "GET \(target) HTTP/1.1\r\nHost: x\r\nProxy-Authorization: \(token)\r\n\r\n")
+        #expect(served.hasPrefix("HTTP/1.1 200"))
+        // The credential is not passed on to the origin.
+        #expect(origin.heads.count == 1)
+        #expect(origin.heads.allSatisfy { !$0.lowercased().contains("proxy-authorization") })
+    }
+}
