@@ -179,8 +179,12 @@ let package = Package(
         .executableTarget(
             name: "cma-bench",
             dependencies: [
-                "AgentsAPI", "Runtime", "Sandbox", "Storage", "ModelProviders", "TestSupport",
+                "AgentsAPI", "Runtime", "Sandbox", "Storage", "ModelProviders", "TestSupport", "Server",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

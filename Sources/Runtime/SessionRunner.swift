@@ -69,6 +69,9 @@ actor SessionRunner {
     private var halted = false
     /// Set when shutdown begins: the turn loop stops at its next safe point.
     private(set) var draining = false
+    /// Set once there is nothing of a previous process to resume (a new session, or after
+    /// `resume`).
+    private var resumed = false
 
     struct PendingCall: Sendable {
         var callID: String
@@ -260,6 +263,7 @@ actor SessionRunner {
 
     /// Writes the new session and, when there is initial input, starts its first turn.
     func create(initialInput: [InputMessage]?) async throws {
+        resumed = true
         var change = Change()
         change.session = true
         change.events.append(SessionEvent(.sessionCreated(record.session)))
@@ -544,7 +548,9 @@ actor SessionRunner {
     /// for tool results keeps waiting; queued turns run in order.
     @discardableResult
     func resume(restartedItems items: [ItemRecord]) async -> Bool {
-        guard stepTask == nil else { return true }
+        // A runner made in this process (a new session), or one already resumed, has nothing
+        // of a previous process to pick up: recovery can meet it when a request came first.
+        guard !resumed, stepTask == nil else { return true }
         var change = Change()
         // Items that were being streamed when the process stopped are incomplete.
         for record in items {
@@ -605,7 +611,9 @@ actor SessionRunner {
             change.session = true
             change.events.append(SessionEvent(.sessionIdle(record.session)))
         }
-        return await commitInLoop(change)
+        guard await commitInLoop(change) else { return false }
+        resumed = true
+        return true
     }
 
     /// The output index of a stored item: how many output items of its turn come before it

@@ -8,6 +8,10 @@ public struct RecordedRequest: Sendable {
     public var rawBody: [UInt8]
     public var headers: RecordedHeaders
     public var path: String
+    /// When the server had the whole request (for benchmarks: the runtime's loop gap).
+    public var receivedAt: ContinuousClock.Instant = .now
+    /// When the server finished writing its streamed answer (nil: not streamed, or not yet).
+    public var answeredAt: ContinuousClock.Instant?
 
     public init(body: JSONValue, rawBody: [UInt8], headers: RecordedHeaders, path: String) {
         self.body = body

@@ -224,6 +224,14 @@ final class ScriptedServerState: Sendable {
         var step: ScriptStep?
         var fallback: ScriptedModelServer.Fallback
         var cachedPrefixBytes: Int
+        /// The request's position in `requests`.
+        var index: Int
+    }
+
+    /// Notes when the answer to request `index` was written completely.
+    func noteAnswered(_ index: Int) {
+        let now = ContinuousClock.now
+        values.withLock { v in if index < v.requests.count { v.requests[index].answeredAt = now } }
     }
 
     /// Records the request and takes the first step that matches it.
@@ -247,7 +255,7 @@ final class ScriptedServerState: Sendable {
                 }
             }
             let step = index.map { v.queue.remove(at: $0) }
-            return Decision(step: step, fallback: v.fallback, cachedPrefixBytes: cached)
+            return Decision(step: step, fallback: v.fallback, cachedPrefixBytes: cached, index: v.requests.count - 1)
         }
     }
 }
@@ -316,7 +324,7 @@ extension ScriptedModelServer {
                 let usage = usage ?? UsageEstimator.usage(
                     inputBytes: inputBytes.count, cachedPrefixBytes: decision.cachedPrefixBytes, outputs: outputs)
                 let events = ResponseEventBuilder.events(request: body, outputs: outputs, usage: usage, options: options)
-                return try await eventStream(events, options: options, channel: context.channel, state: state)
+                return try await eventStream(events, options: options, channel: context.channel, state: state, index: decision.index)
             }
         }
 
@@ -364,7 +372,7 @@ extension ScriptedModelServer {
 
     /// A 200 `text/event-stream` response writing `events`, honouring the delivery options.
     private static func eventStream(
-        _ events: [JSONValue], options: StepOptions, channel: any Channel, state: ScriptedServerState
+        _ events: [JSONValue], options: StepOptions, channel: any Channel, state: ScriptedServerState, index: Int? = nil
     ) async throws -> Response {
         if options.delayBeforeHeaders > .zero {
             try await Task.sleep(for: options.delayBeforeHeaders)
@@ -408,6 +416,7 @@ extension ScriptedModelServer {
                     sent += 1
                 }
                 try await writer.finish(nil)
+                if let index { state.noteAnswered(index) }
             })
     }
 

@@ -1,0 +1,255 @@
+// The runtime's own costs (issue 7), against the scripted model server with no model latency:
+// loop gap and harness overhead per step, session start, SSE fan-out, persistence, memory and
+// scale. Each prints lines `name: n=… p50=… p90=… p99=…` and a summary table at the end.
+import AgentsAPI
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import ModelProviders
+import NIOCore
+import Runtime
+import Sandbox
+import Server
+import ServiceLifecycle
+import Storage
+import Synchronization
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One row of the summary: the measured value next to its target.
+struct BenchRow {
+    var name: String
+    var value: String
+    var target: String
+    var met: Bool?
+}
+
+final class BenchTable: @unchecked Sendable {
+    var rows: [BenchRow] = []
+    func add(_ name: String, _ value: String, target: String = "", met: Bool? = nil) { rows.append(BenchRow(name: name, value: value, target: target, met: met)) }
+
+    func print() {
+        Swift.print("\n| measurement | value | target | met |\n|---|---|---|---|")
+        for r in rows {
+            Swift.print("| \(r.name) | \(r.value) | \(r.target) | \(r.met.map { $0 ? "yes" : "**no**" } ?? "") |")
+        }
+    }
+}
+
+func ms(_ v: Double) -> String { String(format: "%.2f ms", v) }
+func stats(_ values: [Double]) -> String {
+    String(format: "p50 %.2f / p90 %.2f / p99 %.2f ms (n=%d)", percentile(values, 0.5), percentile(values, 0.9), percentile(values, 0.99), values.count)
+}
+
+/// The resident set size of a process, in bytes (from /proc).
+func residentBytes(pid: Int32 = getpid()) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kb = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+/// Every descendant of `pid` (from /proc's parent links).
+func descendants(of pid: Int32) -> [Int32] {
+    var parents: [Int32: Int32] = [:]
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let p = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8) else { continue }
+        guard let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let parent = Int32(fields[1]) { parents[p] = parent }
+    }
+    var result: [Int32] = []
+    var frontier = [pid]
+    while let next = frontier.popLast() {
+        for (child, parent) in parents where parent == next {
+            result.append(child)
+            frontier.append(child)
+        }
+    }
+    return result
+}
+
+enum HarnessBenchmark {
+    struct Setup {
+        let model: ScriptedModelServer
+        let store: SQLiteStore
+        let projectID: String
+        let runtime: AgentRuntime
+        let runTask: Task<Void, any Error>
+        let directory: String
+        let client: OpenAIResponsesClient
+
+        func stop() async {
+            runtime.shutdown()
+            _ = await runTask.result
+            try? store.close()
+            try? await client.shutdown()
+        }
+    }
+
+    static func setup(root: String, name: String, host: SandboxHost?, logger: Logger, model: ScriptedModelServer) async throws -> Setup {
+        let directory = root + "/" + name
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory + "/cma.sqlite")
+        let projectID = try await store.createProject(name: "bench")
+        // A client of its own, as `cma serve` has (the shared one has its own limits).
+        let client = OpenAIResponsesClient.dedicated(configuration: model.clientConfiguration(), logger: logger)
+        let runtime = AgentRuntime(store: store, model: client, logger: logger, heartbeatInterval: .seconds(3600), sandboxHost: host)
+        let runTask = Task { try await runtime.run() }
+        return Setup(model: model, store: store, projectID: projectID, runtime: runtime, runTask: runTask, directory: directory, client: client)
+    }
+
+    static func shell(_ command: String, _ id: String) -> ScriptStep {
+        .response(outputs: [.functionCall(name: "shell_command", arguments: JSONWriter.string(["command": .string(command)]), callID: id)])
+    }
+
+    /// Runs a session of `steps` model calls with one `true` each, then an answer; returns the
+    /// loop gaps (answer fully written → next request received).
+    static func loopGaps(_ s: Setup, steps: Int, hosted: Bool) async throws -> [Double] {
+        s.model.reset()
+        var script: [ScriptStep] = []
+        for i in 0..<steps {
+            script.append(hosted ? shell("true", "call_\(i)") : .response(outputs: [.functionCall(name: "search_session_history", arguments: #"{"item_id":"item_none"}"#, callID: "call_\(i)")]))
+        }
+        script.append(.message("done"))
+        s.model.enqueue(script)
+        let environment: JSONValue = hosted ? ["type": "openai_hosted"] : ["type": "none"]
+        let request = try SessionCreateRequest(json: ["agent": ["model": "gpt-test"], "environment": environment, "input": "go"])
+        let sessionID = IDGenerator.make(.session)
+        let subscription = s.runtime.subscribe(sessionID: sessionID)
+        _ = try await s.runtime.createSession(projectID: s.projectID, sessionID: sessionID, request: request)
+        for await delivery in subscription.events {
+            if case .event(let e) = delivery, e.type == "agent.session.idle" { break }
+        }
+        subscription.cancel()
+        let requests = s.model.requests()
+        precondition(requests.count == steps + 1, "expected \(steps + 1) model requests, got \(requests.count)")
+        var gaps: [Double] = []
+        for i in 0..<steps {
+            guard let answered = requests[i].answeredAt else { continue }
+            gaps.append(milliseconds(requests[i + 1].receivedAt - answered))
+        }
+        try await s.runtime.deleteSession(projectID: s.projectID, sessionID: sessionID)
+        return gaps
+    }
+
+    static func run(root: String, host: SandboxHost?, commandOverheadP50: Double?, logger: Logger, table: BenchTable) async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        let s = try await setup(root: root, name: "harness", host: host, logger: logger, model: model)
+
+        // Loop gap and harness overhead: sessions of 1, 10 and 100 steps.
+        if host != nil {
+            _ = try await loopGaps(s, steps: 3, hosted: true)  // warm-up
+            var all: [Double] = []
+            for (steps, sessions) in [(1, 30), (10, 6), (100, 2)] {
+                var gaps: [Double] = []
+                for _ in 0..<sessions { gaps += try await loopGaps(s, steps: steps, hosted: true) }
+                print("loop gap, \(steps)-step sessions, one `true` per step: \(stats(gaps))")
+                all += gaps
+            }
+            let p50 = percentile(all, 0.5)
+            table.add("loop gap (reply received → next request sent, one `true`), p50", ms(p50) + String(format: " (p99 %.2f)", percentile(all, 0.99)), target: "< 5 ms", met: p50 < 5)
+            if let command = commandOverheadP50 {
+                let overhead = max(0, p50 - command)
+                table.add("harness overhead per step excluding the command, p50", ms(overhead), target: "< 2 ms", met: overhead < 2)
+            }
+        }
+        // Without a sandbox: the step's tool is the runtime's history search (no command at all).
+        do {
+            _ = try await loopGaps(s, steps: 3, hosted: false)
+            var gaps: [Double] = []
+            for _ in 0..<10 { gaps += try await loopGaps(s, steps: 10, hosted: false) }
+            print("loop gap, no sandbox (history search per step): \(stats(gaps))")
+            table.add("loop gap without a sandbox (runtime tool), p50", ms(percentile(gaps, 0.5)), target: "(reference)")
+        }
+
+        // Session start: `none` → first model request.
+        do {
+            var times: [Double] = []
+            for i in 0..<60 {
+                model.reset()
+                model.enqueue(.message("hi"))
+                let request = try SessionCreateRequest(json: ["agent": ["model": "gpt-test"], "environment": ["type": "none"], "input": "hello"])
+                let sessionID = IDGenerator.make(.session)
+                let subscription = s.runtime.subscribe(sessionID: sessionID)
+                let start = ContinuousClock.now
+                _ = try await s.runtime.createSession(projectID: s.projectID, sessionID: sessionID, request: request)
+                for await delivery in subscription.events {
+                    if case .event(let e) = delivery, e.type == "agent.session.idle" { break }
+                }
+                subscription.cancel()
+                if i >= 10, let first = model.requests().first { times.append(milliseconds(first.receivedAt - start)) }
+            }
+            print("session create (none) → first model request: \(stats(times))")
+            let p50 = percentile(times, 0.5)
+            table.add("session create (`none`) → first model request, p50", ms(p50), target: "< 10 ms", met: p50 < 10)
+        }
+        await s.stop()
+    }
+
+    /// Creates `count` sessions (`none`, one echoed turn each; the model server must echo),
+    /// 50 at a time, and returns their IDs once all are idle.
+    static func idleSessions(_ s: Setup, count: Int) async throws -> [String] {
+        let request = try SessionCreateRequest(json: ["agent": ["model": "gpt-test", "instructions": "Be brief."], "environment": ["type": "none"], "input": "hi"])
+        var ids: [String] = []
+        while ids.count < count {
+            let batch = (0..<min(50, count - ids.count)).map { _ in IDGenerator.make(.session) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in batch {
+                    group.addTask {
+                        let subscription = s.runtime.subscribe(sessionID: id)
+                        _ = try await s.runtime.createSession(projectID: s.projectID, sessionID: id, request: request)
+                        for await delivery in subscription.events {
+                            if case .event(let e) = delivery, e.type == "agent.session.idle" { break }
+                        }
+                        subscription.cancel()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            ids += batch
+        }
+        return ids
+    }
+
+    // MARK: Persistence
+
+    static func persistence(root: String, logger: Logger, table: BenchTable) async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        let s = try await setup(root: root, name: "persist-runtime", host: nil, logger: logger, model: model)
+        // 20 sessions, 100,000 events queued as fast as possible (one event per write, as the
+        // runtime's streaming deltas are), then awaited: the log commits them in groups.
+        model.setFallback(.echo)
+        let sessions = try await idleSessions(s, count: 20)
+        await s.stop()
+        let reopened = try SQLiteStore(path: s.directory + "/cma.sqlite")
+        let log = EventLog(store: reopened, logger: logger)
+        let writer = Task { await log.run() }
+        let total = 100_000
+        let start = ContinuousClock.now
+        var tickets: [CommitTicket] = []
+        tickets.reserveCapacity(total)
+        for i in 0..<total {
+            let sessionID = sessions[i % sessions.count]
+            let location = PartLocation(sessionID: sessionID, turnID: "turn_bench", itemID: "item_bench", outputIndex: 0, index: 0)
+            let event = SessionEvent(.outputTextDelta(location, delta: "token \(i) "))
+            tickets.append(log.enqueue(SessionWrite(projectID: s.projectID, sessionID: sessionID, events: [event])))
+        }
+        for t in tickets { _ = try await t.value() }
+        let seconds = milliseconds(ContinuousClock.now - start) / 1000
+        let rate = Double(total) / seconds
+        print(String(format: "events persisted: %d in %.2f s = %.0f events/s", total, seconds, rate))
+        table.add("events persisted per second (one event per write, 20 sessions)", String(format: "%.0f /s", rate), target: "≥ 10,000 /s", met: rate >= 10_000)
+        log.stop()
+        await writer.value
+        try? reopened.close()
+    }
+}
