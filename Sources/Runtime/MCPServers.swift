@@ -25,6 +25,11 @@ struct ExposedMCPTool: Sendable, Equatable {
     var serverLabel: String
     var info: MCPToolInfo
 
+    /// A stand-in for a tool no longer offered (its server stopped or changed its list).
+    static func unknown(_ exposedName: String, label: String = "", tool: String? = nil) -> ExposedMCPTool {
+        ExposedMCPTool(exposedName: exposedName, serverLabel: label, info: MCPToolInfo(name: tool ?? exposedName, description: "", inputSchema: [:], destructive: false))
+    }
+
     var definition: JSONValue {
         [
             "type": "function", "name": .string(exposedName), "description": .string(info.description), "parameters": .object(Self.schema(info.inputSchema)),
@@ -67,7 +72,6 @@ actor MCPServers {
         var tools: [MCPToolInfo] = []
         /// The turn in which starting it last failed (an optional server is tried once per turn).
         var failedTurn: String?
-        var lastError: MCPError?
         /// The sandbox of its own of a stdio server reached from the service.
         var ownSandbox: RunningSandbox?
     }
@@ -146,11 +150,9 @@ actor MCPServers {
                     server.tools = tools
                     server.ownSandbox = own
                     server.failedTurn = nil
-                    server.lastError = nil
                     logger.info("MCP server ready", metadata: ["mcp_server": "\(label)", "tools": "\(tools.count)"])
                 case .failure(let error):
                     server.failedTurn = turnID
-                    server.lastError = error
                     logger.warning("MCP server did not start", metadata: ["mcp_server": "\(label)", "error": "\(error.message)"])
                     if server.config.required { failures.append((label, error)) }
                 }
@@ -228,15 +230,6 @@ actor MCPServers {
             }
         }
         return result
-    }
-
-    /// Finds the server tool behind an exposed name (among the tools offered now).
-    func tool(named exposedName: String) -> ExposedMCPTool? {
-        exposedTools().first { $0.exposedName == exposedName }
-    }
-
-    func requestMetadata(_ label: String) -> JSONObject? {
-        servers[label]?.config.requestMetadata
     }
 
     /// Calls a tool. Errors are returned as text for the model and the item.

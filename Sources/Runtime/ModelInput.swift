@@ -111,7 +111,7 @@ enum ModelInput {
         {
             // A runtime-run call: the model's call and what it was told. A call still waiting for
             // approval has no result yet; the result joins the history once it has one.
-            if record.modelItem?["awaiting_approval"]?.boolValue == true { return [] }
+            if record.modelItem?["awaiting_approval"]?.boolValue == true { return [replayable(call)] }
             let output = record.modelItem?["output"]?.stringValue ?? interruptedCallOutput
             return [replayable(call), callOutput(for: call, output: output)]
         }

@@ -146,9 +146,7 @@ extension SessionRunner {
     /// Runs an MCP call (without asking); records only its start.
     func executeMCP(_ call: BuiltinCall, turnID: String) async -> RuntimeCallOutcome {
         guard let tool = offeredMCPTool(named: call.name) else {
-            let unknown = ExposedMCPTool(
-                exposedName: call.name, serverLabel: "", info: MCPToolInfo(name: call.name, description: "", inputSchema: [:], destructive: false))
-            return Self.mcpOutcome(unknown, itemID: call.itemID, arguments: call.arguments, turnID: turnID, announced: false,
+            return Self.mcpOutcome(ExposedMCPTool.unknown(call.name), itemID: call.itemID, arguments: call.arguments, turnID: turnID, announced: false,
                 result: .failure(MCPError(.connection, "The tool '\(call.name)' is no longer available.")))
         }
         let arguments: JSONObject
@@ -229,6 +227,15 @@ extension SessionRunner {
             name: approval.tool, arguments: call.arguments, turnID: turnID)
     }
 
+    /// An approval the turn ended without acting on: its call did not run.
+    func closeUnansweredApproval(_ call: PendingCall, turnID: String, into change: inout Change) {
+        guard let approval = call.approval else { return }
+        let tool = offeredMCPTool(named: call.name) ?? ExposedMCPTool.unknown(call.name, label: approval.serverLabel, tool: approval.tool)
+        let message = "The turn ended before this call ran (it was waiting for the user's approval)."
+        let item = Self.mcpCallItem(id: call.itemID, turnID: turnID, tool: tool, arguments: call.arguments, status: .incomplete, output: nil, error: .string(message))
+        appendRuntimeCallResult(approval.raw, item: item, outputIndex: approval.outputIndex, modelText: message, announce: false, into: &change)
+    }
+
     /// Runs (or refuses) the approval requests the user has answered. Returns false when the
     /// turn ended or its state could not be saved.
     func runAnsweredApprovals(turnID: String) async -> Bool {
@@ -239,7 +246,7 @@ extension SessionRunner {
             let call = a.pendingCalls[index]
             guard let approval = call.approval else { return false }
             let tool = offeredMCPTool(named: call.name)
-                ?? ExposedMCPTool(exposedName: call.name, serverLabel: approval.serverLabel, info: MCPToolInfo(name: approval.tool, description: "", inputSchema: [:], destructive: true))
+                ?? ExposedMCPTool.unknown(call.name, label: approval.serverLabel, tool: approval.tool)
             let result: Result<MCPCallResult, MCPError>
             switch approval.decision {
             case "approve":

@@ -243,7 +243,7 @@ extension SessionRunner {
                 ran = await runHistorySearch(call, turnID: turnID)
             } else if call.name == WebTool.name {
                 ran = await runWebCall(call, turnID: turnID)
-            } else if offeredMCPTool(named: call.name) != nil || (call.name.hasPrefix("mcp__") && call.name != ShellTool.name) {
+            } else if call.name.hasPrefix("mcp__") {
                 ran = await runMCPCall(call, turnID: turnID)
             } else {
                 ran = await runBuiltin(call, turnID: turnID)
@@ -259,12 +259,22 @@ extension SessionRunner {
         active = a
     }
 
-    /// Records a built-in call that did not run (bad arguments, no sandbox, turn ended) as a
-    /// failed command with `output` for the model.
+    /// Records a built-in call that did not run (bad arguments, no sandbox, turn ended) as its
+    /// kind of item (a failed command, MCP or web call, or a function call output) with
+    /// `output` for the model.
     func closeBuiltin(_ call: BuiltinCall, turnID: String, output: String, into change: inout Change, status: FunctionCallStatus = .incomplete) {
         if call.name == HistorySearch.name {
             // A function call of the runtime's: its result is a function call output.
             appendBuiltinResult(call, turnID: turnID, error: output, into: &change)
+            return
+        }
+        if call.name == WebTool.name || call.name.hasPrefix("mcp__") {
+            let item = call.name == WebTool.name
+                ? Self.webSearchCallItem(id: call.itemID, turnID: turnID, action: ["type": "other"], status: .incomplete)
+                : Self.mcpCallItem(
+                    id: call.itemID, turnID: turnID, tool: offeredMCPTool(named: call.name) ?? ExposedMCPTool.unknown(call.name),
+                    arguments: call.arguments, status: status, output: nil, error: .string(output))
+            appendRuntimeCallResult(call.raw, item: item, outputIndex: call.outputIndex, modelText: output, announce: true, into: &change)
             return
         }
         let command = (try? ShellTool.parseArguments(call.arguments).get())?.command ?? ""

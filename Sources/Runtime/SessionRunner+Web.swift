@@ -129,16 +129,18 @@ extension SessionRunner {
     /// model reads after the call in the history. `announce`: the item was not announced yet.
     func recordRuntimeCall(_ raw: JSONValue, item: SessionItem, outputIndex: Int, modelText: String, announce: Bool) async -> Bool {
         var change = Change()
+        appendRuntimeCallResult(raw, item: item, outputIndex: outputIndex, modelText: modelText, announce: announce, into: &change)
+        if let a = active { change.turns.append(a.record) }
+        return await commitInLoop(change)
+    }
+
+    /// `recordRuntimeCall`'s writes, into `change`. The call itself is already in the history
+    /// (added when the model made it, or rebuilt from its item after a restart).
+    func appendRuntimeCallResult(_ raw: JSONValue, item: SessionItem, outputIndex: Int, modelText: String, announce: Bool, into change: inout Change) {
         let record = withTimeReminder(ItemRecord(item: item, modelItem: ["call": raw, "output": .string(modelText)]))
-        let callID = raw["call_id"]?.stringValue
-        if let callID, !history.contains(where: { $0["call_id"]?.stringValue == callID && $0["type"]?.stringValue == raw["type"]?.stringValue }) {
-            history.append(ModelInput.replayable(raw))
-        }
         history.append(ModelInput.callOutput(for: raw, output: record.modelItem?["output"]?.stringValue ?? modelText))
         change.items.append(record)
         if announce { change.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: item, outputIndex: outputIndex))) }
         change.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: item, outputIndex: outputIndex)))
-        if let a = active { change.turns.append(a.record) }
-        return await commitInLoop(change)
     }
 }

@@ -1167,7 +1167,11 @@ actor SessionRunner {
         guard var a = active else { return }
         let now = currentUnixSeconds()
         // Calls that will never get a result are closed, so the history stays valid for the model.
-        for call in a.unresolvedCalls {
+        // MCP calls waiting for approval (or approved but not run) did not run.
+        for call in a.pendingCalls where call.approval?.done == false {
+            closeUnansweredApproval(call, turnID: a.turn.id, into: &change)
+        }
+        for call in a.unresolvedCalls where call.approval == nil {
             let output = SessionItem.functionCallOutput(
                 FunctionCallOutputItem(
                     id: IDGenerator.make(.item), turnID: a.turn.id, callID: call.callID, output: nil,

@@ -157,14 +157,6 @@ final class WebClient: Sendable {
                 current = next
                 continue
             }
-            if status == 403, response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true {
-                // The proxy's refusal (or the site's own 403).
-                let body = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
-                if body.contains("not allowed") || body.contains("blocked") {
-                    throw WebToolError("\(current.absoluteString.prefix(200)) cannot be reached: \(body.trimmingCharacters(in: .whitespacesAndNewlines)).")
-                }
-                throw WebToolError("\(current.absoluteString.prefix(200)) answered HTTP 403.")
-            }
             guard (200..<300).contains(status) else {
                 throw WebToolError("\(current.absoluteString.prefix(200)) answered HTTP \(status).")
             }

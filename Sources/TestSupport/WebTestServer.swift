@@ -17,16 +17,17 @@ import Synchronization
 public final class WebTestServer: Sendable {
     private let server: LoopbackServer
     public var port: Int { server.port }
-    private let hits = Mutex<[String]>([])
+    private let recorder: HitRecorder
 
     /// `http://127.0.0.1:<port>`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Paths requested so far.
-    public var requestedPaths: [String] { hits.withLock { $0 } }
+    public var requestedPaths: [String] { recorder.paths.withLock { $0 } }
 
-    private init(server: LoopbackServer) {
+    private init(server: LoopbackServer, recorder: HitRecorder) {
         self.server = server
+        self.recorder = recorder
     }
 
     public static let article = """
@@ -82,17 +83,13 @@ public final class WebTestServer: Sendable {
                 return Response(status: .notFound)
             }
         }
-        let web = WebTestServer(server: try await LoopbackServer.start(router: router, name: "web test server"))
-        recorder.server.withLock { $0 = web }
-        return web
+        return WebTestServer(server: try await LoopbackServer.start(router: router, name: "web test server"), recorder: recorder)
     }
-
-    fileprivate func record(_ path: String) { hits.withLock { $0.append(path) } }
 
     public func shutdown() async { await server.shutdown() }
 }
 
 private final class HitRecorder: Sendable {
-    let server = Mutex<WebTestServer?>(nil)
-    func record(_ path: String) { server.withLock { $0 }?.record(path) }
+    let paths = Mutex<[String]>([])
+    func record(_ path: String) { paths.withLock { $0.append(path) } }
 }

@@ -235,6 +235,25 @@ struct MCPTests {
         }
     }
 
+    @Test func cancellingWhileAnApprovalIsPendingClosesTheCall() async throws {
+        let server = try await MCPHTTPTestServer.start()
+        defer { Task { await server.shutdown() } }
+        try await withRuntime { h in
+            h.model.enqueue(Self.call("delete_file", ["path": "a.txt"], callID: "call_del"))
+            let (session, recorder) = try await h.createSession(tools: [Self.httpTool(server.url)])
+            try await recorder.wait(for: "agent.session.requires_action", timeout: .seconds(20))
+            try await h.send(session.id, [.cancel])
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+            #expect(try await h.turns(session.id).first?.status == .cancelled)
+            let call = try #require(Self.mcpCalls(try await h.items(session.id)).first)
+            #expect(call["status"] == "incomplete")
+            #expect(call["error"]?.stringValue?.contains("before this call ran") == true)
+            #expect(server.toolCalls.isEmpty)
+            // No function_call_output stands in for it.
+            #expect(try await h.items(session.id).allSatisfy { if case .functionCallOutput = $0 { return false } else { return true } })
+        }
+    }
+
     @Test func secretsSurviveARestartAndStayOutOfTheAPI() async throws {
         let server = try await MCPHTTPTestServer.start()
         defer { Task { await server.shutdown() } }
