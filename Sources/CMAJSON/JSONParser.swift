@@ -103,8 +103,7 @@ public struct JSONParser: ~Copyable {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            if object.contains(key) { throw fail("duplicate key \"\(key.prefix(64))\"") }
-            object[key] = value
+            guard object.appendNew(key, value) else { throw fail("duplicate key \"\(key.prefix(64))\"") }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -171,6 +170,13 @@ public struct JSONParser: ~Copyable {
             guard index < bytes.count, isDigit(bytes[index]) else { throw fail("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        if isInteger, index - start <= 18 {
+            // At most 18 digits: fits in an Int64 without overflow checks.
+            var value: Int64 = 0
+            let negative = bytes[start] == UInt8(ascii: "-")
+            for i in (negative ? start + 1 : start)..<index { value = value &* 10 &+ Int64(bytes[i] &- UInt8(ascii: "0")) }
+            return .int(negative ? -value : value)
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) {
             return .int(value)
@@ -185,51 +191,60 @@ public struct JSONParser: ~Copyable {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
-        var scalars = String.UnicodeScalarView()
-        var runStart = index
-        // Fast path: copy runs of plain bytes, validating UTF-8 as we go.
+        let start = index
+        var ascii = true
+        // Fast path: a string without escapes is one run of bytes, validated and copied once.
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                try appendRun(from: runStart, to: index, into: &scalars)
+                let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                if !ascii, let bad = Self.firstInvalidUTF8(run) { throw JSONParseError(message: "invalid UTF-8 in string", offset: start + bad) }
                 index += 1
-                return String(scalars)
+                return String(decoding: run, as: UTF8.self)
             }
-            if byte == UInt8(ascii: "\\") {
-                try appendRun(from: runStart, to: index, into: &scalars)
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("control character in string") }
+            ascii = ascii && byte < 0x80
+            index += 1
+        }
+        // With escapes: runs and decoded escapes are gathered as UTF-8, then made a string once.
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(index - start + 16)
+        var runStart = start
+        while true {
+            guard index < bytes.count else { throw fail("unterminated string") }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                let run = UnsafeBufferPointer(rebasing: bytes[runStart..<index])
+                if !ascii, let bad = Self.firstInvalidUTF8(run) { throw JSONParseError(message: "invalid UTF-8 in string", offset: runStart + bad) }
+                utf8.append(contentsOf: run)
+                ascii = true
                 index += 1
-                try parseEscape(into: &scalars)
+                if byte == UInt8(ascii: "\"") { return String(decoding: utf8, as: UTF8.self) }
+                try parseEscape(into: &utf8)
                 runStart = index
                 continue
             }
             if byte < 0x20 { throw fail("control character in string") }
+            ascii = ascii && byte < 0x80
             index += 1
         }
     }
 
-    private func appendRun(from start: Int, to end: Int, into scalars: inout String.UnicodeScalarView) throws(JSONParseError) {
-        guard start < end else { return }
-        let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        var iterator = slice.makeIterator()
-        var decoder = UTF8()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar)
-            case .emptyInput: break loop
-            case .error: throw JSONParseError(message: "invalid UTF-8 in string", offset: firstInvalidUTF8(from: start, to: end))
-            }
-        }
-    }
-
-    /// The offset of the first byte that does not start or continue a valid UTF-8 sequence.
-    private func firstInvalidUTF8(from start: Int, to end: Int) -> Int {
-        var i = start
+    /// The offset in `run` of the first byte that does not start or continue a well-formed
+    /// UTF-8 sequence (RFC 3629: no overlong forms, surrogates or values past U+10FFFF), or nil.
+    static func firstInvalidUTF8(_ run: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        let end = run.count
         while i < end {
-            let b = bytes[i]
+            let b = run[i]
+            if b < 0x80 {
+                i += 1
+                continue
+            }
             let length: Int
             switch b {
-            case 0x00...0x7F: length = 1
             case 0xC2...0xDF: length = 2
             case 0xE0...0xEF: length = 3
             case 0xF0...0xF4: length = 4
@@ -237,39 +252,36 @@ public struct JSONParser: ~Copyable {
             }
             guard i + length <= end else { return i }
             // Allowed ranges for the second byte exclude overlong forms and surrogates.
-            if length > 1 {
-                let second = bytes[i + 1]
-                let valid: ClosedRange<UInt8>
-                switch b {
-                case 0xE0: valid = 0xA0...0xBF
-                case 0xED: valid = 0x80...0x9F
-                case 0xF0: valid = 0x90...0xBF
-                case 0xF4: valid = 0x80...0x8F
-                default: valid = 0x80...0xBF
-                }
-                guard valid.contains(second) else { return i }
-                for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return i }
+            let second = run[i + 1]
+            let valid: ClosedRange<UInt8>
+            switch b {
+            case 0xE0: valid = 0xA0...0xBF
+            case 0xED: valid = 0x80...0x9F
+            case 0xF0: valid = 0x90...0xBF
+            case 0xF4: valid = 0x80...0x8F
+            default: valid = 0x80...0xBF
             }
+            guard valid.contains(second) else { return i }
+            for k in 2..<length where !(0x80...0xBF).contains(run[i + k]) { return i }
             i += length
         }
-        return start
+        return nil
     }
 
-    private mutating func parseEscape(into scalars: inout String.UnicodeScalarView) throws(JSONParseError) {
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONParseError) {
         guard index < bytes.count else { throw fail("unterminated escape") }
         let byte = bytes[index]
         index += 1
         switch byte {
-        case UInt8(ascii: "\""): scalars.append("\"")
-        case UInt8(ascii: "\\"): scalars.append("\\")
-        case UInt8(ascii: "/"): scalars.append("/")
-        case UInt8(ascii: "b"): scalars.append("\u{08}")
-        case UInt8(ascii: "f"): scalars.append("\u{0C}")
-        case UInt8(ascii: "n"): scalars.append("\n")
-        case UInt8(ascii: "r"): scalars.append("\r")
-        case UInt8(ascii: "t"): scalars.append("\t")
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
         case UInt8(ascii: "u"):
             let first = try parseHex4()
+            let scalar: Unicode.Scalar?
             if (0xD800...0xDBFF).contains(first) {
                 guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                     throw fail("unpaired surrogate in string")
@@ -277,15 +289,14 @@ public struct JSONParser: ~Copyable {
                 index += 2
                 let second = try parseHex4()
                 guard (0xDC00...0xDFFF).contains(second) else { throw fail("unpaired surrogate in string") }
-                let value = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                guard let scalar = Unicode.Scalar(value) else { throw fail("invalid escape") }
-                scalars.append(scalar)
+                scalar = Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
             } else if (0xDC00...0xDFFF).contains(first) {
                 throw fail("unpaired surrogate in string")
             } else {
-                guard let scalar = Unicode.Scalar(first) else { throw fail("invalid escape") }
-                scalars.append(scalar)
+                scalar = Unicode.Scalar(first)
             }
+            guard let scalar else { throw fail("invalid escape") }
+            utf8.append(contentsOf: UTF8.encode(scalar)!)
         default:
             throw fail("invalid escape")
         }

@@ -57,13 +57,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
                     if positions != nil { rebuildIndex() }
                 }
             } else if let newValue {
-                keys.append(key)
-                values.append(newValue)
-                if positions != nil {
-                    positions?[key] = keys.count - 1
-                } else if keys.count >= Self.indexThreshold {
-                    rebuildIndex()
-                }
+                insert(key, newValue)
             }
         }
     }
@@ -80,6 +74,24 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     }
 
     public func contains(_ key: String) -> Bool { index(of: key) != nil }
+
+    /// Adds `key` unless it is already there (one lookup); false if it was.
+    mutating func appendNew(_ key: String, _ value: JSONValue) -> Bool {
+        guard index(of: key) == nil else { return false }
+        insert(key, value)
+        return true
+    }
+
+    /// Appends a key that is not there yet.
+    private mutating func insert(_ key: String, _ value: JSONValue) {
+        keys.append(key)
+        values.append(value)
+        if positions != nil {
+            positions?[key] = keys.count - 1
+        } else if keys.count >= Self.indexThreshold {
+            rebuildIndex()
+        }
+    }
 
     public func makeIterator() -> Zip2Sequence<[String], [JSONValue]>.Iterator {
         zip(keys, values).makeIterator()

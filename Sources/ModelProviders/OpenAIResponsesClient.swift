@@ -123,6 +123,7 @@ public final class OpenAIResponsesClient: ModelClient {
         http.method = .POST
         http.headers = headers
         http.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(request.body)))
+        StepTrace.mark("model request encoded")
 
         let policy = configuration.retry
         let headTimeout = TimeAmount(configuration.connectTimeout + configuration.readTimeout)

@@ -22,11 +22,12 @@ public final class Broadcaster: Sendable {
         public let id: Int
         public let sessionID: String
         public let events: Events
-        fileprivate let continuation: AsyncStream<Delivery>.Continuation
+        /// Deliveries travel in the groups they were published in (one wake-up of the reader
+        /// for all the events of a commit).
+        fileprivate let continuation: AsyncStream<[Delivery]>.Continuation
         private let reason = Mutex<EndReason?>(nil)
-        /// Bytes of event JSON delivered to the buffer and not yet taken out of it.
-        private let bufferedBytes: ByteCounter
-        private let maxBytes: Int
+        /// Events (and their bytes of JSON) delivered to the buffer and not yet taken out.
+        fileprivate let buffered: BufferCounter
         private weak let owner: Broadcaster?
 
         public enum EndReason: Sendable, Equatable {
@@ -38,20 +39,50 @@ public final class Broadcaster: Sendable {
             case shutdown
         }
 
-        /// The subscription's deliveries; taking one out frees its room in the buffer.
+        /// The subscription's deliveries, one at a time (or, with ``AsyncIterator/nextBatch()``,
+        /// all that are waiting); taking one out frees its room in the buffer.
         public struct Events: AsyncSequence, Sendable {
             public typealias Element = Delivery
-            fileprivate let stream: AsyncStream<Delivery>
-            fileprivate let counter: ByteCounter
+            fileprivate let stream: AsyncStream<[Delivery]>
+            fileprivate let counter: BufferCounter
 
             public struct AsyncIterator: AsyncIteratorProtocol {
-                fileprivate var base: AsyncStream<Delivery>.AsyncIterator
-                fileprivate let counter: ByteCounter
+                fileprivate var base: AsyncStream<[Delivery]>.AsyncIterator
+                fileprivate let counter: BufferCounter
+                private var pending: [Delivery] = []
+                private var position = 0
+
+                fileprivate init(base: AsyncStream<[Delivery]>.AsyncIterator, counter: BufferCounter) {
+                    self.base = base
+                    self.counter = counter
+                }
 
                 public mutating func next() async -> Delivery? {
-                    let delivery = await base.next()
-                    if case .event(let event)? = delivery { counter.release(event.json.count) }
+                    if position == pending.count {
+                        guard let group = await base.next() else { return nil }
+                        pending = group
+                        position = 0
+                    }
+                    let delivery = pending[position]
+                    position += 1
+                    if case .event(let e) = delivery { counter.release(events: 1, bytes: e.json.count) }
                     return delivery
+                }
+
+                /// Everything waiting (at least one delivery), or nil once the subscription ended.
+                public mutating func nextBatch() async -> [Delivery]? {
+                    if position < pending.count {
+                        let rest = Array(pending[position...])
+                        pending = []
+                        position = 0
+                        counter.release(rest)
+                        return rest
+                    }
+                    guard let group = await base.next() else { return nil }
+                    pending = []
+                    position = 0
+                    counter.release(group)
+                    return group
                 }
             }
 
@@ -63,12 +94,11 @@ public final class Broadcaster: Sendable {
         fileprivate init(id: Int, sessionID: String, bufferSize: Int, maxBytes: Int, owner: Broadcaster) {
             self.id = id
             self.sessionID = sessionID
-            self.maxBytes = maxBytes
-            let (stream, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingOldest(bufferSize))
+            let (stream, continuation) = AsyncStream.makeStream(of: [Delivery].self, bufferingPolicy: .unbounded)
             self.continuation = continuation
             self.owner = owner
-            self.bufferedBytes = ByteCounter()
-            self.events = Events(stream: stream, counter: bufferedBytes)
+            self.buffered = BufferCounter(maxEvents: bufferSize, maxBytes: maxBytes)
+            self.events = Events(stream: stream, counter: buffered)
         }
 
         public var endReason: EndReason? { reason.withLock { $0 } }
@@ -78,12 +108,6 @@ public final class Broadcaster: Sendable {
             continuation.finish()
         }
 
-        /// Counts `bytes` into the buffer; false when that would exceed its byte bound (a single
-        /// event larger than the bound still fits into an empty buffer).
-        fileprivate func reserve(_ bytes: Int) -> Bool {
-            bufferedBytes.reserve(bytes, limit: maxBytes)
-        }
-
         /// Stops the subscription (e.g. when the client disconnects).
         public func cancel() {
             continuation.finish()
@@ -91,20 +115,51 @@ public final class Broadcaster: Sendable {
         }
     }
 
-    /// Bytes buffered for one subscriber.
-    final class ByteCounter: Sendable {
-        private let bytes = Mutex(0)
+    /// What one subscriber has buffered, bounded in events and bytes.
+    final class BufferCounter: Sendable {
+        private struct Counts {
+            var events = 0
+            var bytes = 0
+        }
+        private let counts = Mutex(Counts())
+        private let maxEvents: Int
+        private let maxBytes: Int
 
-        func reserve(_ n: Int, limit: Int) -> Bool {
-            bytes.withLock { b in
-                if b + n > limit && b > 0 { return false }
-                b += n
+        init(maxEvents: Int, maxBytes: Int) {
+            self.maxEvents = maxEvents
+            self.maxBytes = maxBytes
+        }
+
+        /// Counts one event of `bytes` in; false when that would exceed a bound (a single event
+        /// larger than the byte bound still fits into an empty buffer).
+        func reserve(_ bytes: Int) -> Bool {
+            counts.withLock { c in
+                if c.events + 1 > maxEvents { return false }
+                if c.bytes + bytes > maxBytes && c.bytes > 0 { return false }
+                c.events += 1
+                c.bytes += bytes
                 return true
             }
         }
 
-        func release(_ n: Int) {
-            bytes.withLock { $0 = max(0, $0 - n) }
+        var isEmpty: Bool { counts.withLock { $0.events == 0 } }
+
+        func release(_ deliveries: [Delivery]) {
+            var events = 0
+            var bytes = 0
+            for case .event(let e) in deliveries {
+                events += 1
+                bytes += e.json.count
+            }
+            release(events: events, bytes: bytes)
+        }
+
+        func release(events: Int, bytes: Int) {
+            guard events > 0 else { return }
+            counts.withLock { c in
+                c.events = max(0, c.events - events)
+                c.bytes = max(0, c.bytes - bytes)
+            }
         }
     }
 
@@ -151,30 +206,30 @@ public final class Broadcaster: Sendable {
         state.withLock { $0.subscribers[sessionID]?.count ?? 0 }
     }
 
-    /// Delivers committed events, in order, to the session's subscribers.
+    /// Delivers committed events, in order, to the session's subscribers: one group per
+    /// subscriber, so a reader wakes once for all of them.
     public func publish(sessionID: String, events: [StoredEvent]) {
         guard !events.isEmpty else { return }
         let subs = state.withLock { s in s.subscribers[sessionID].map { Array($0.values) } ?? [] }
+        guard !subs.isEmpty else { return }
+        let all = events.map(Delivery.event)
         for sub in subs {
-            for event in events {
-                guard sub.reserve(event.json.count) else {
-                    sub.end(.overflowed)
-                    remove(sub)
-                    break
-                }
-                if case .dropped = sub.continuation.yield(.event(event)) {
-                    sub.end(.overflowed)
-                    remove(sub)
-                    break
-                }
+            var accepted = 0
+            while accepted < events.count, sub.buffered.reserve(events[accepted].json.count) { accepted += 1 }
+            if accepted > 0 { sub.continuation.yield(accepted == events.count ? all : Array(all[..<accepted])) }
+            if accepted < events.count {
+                // Too far behind: what fitted is delivered, then the stream ends.
+                sub.end(.overflowed)
+                remove(sub)
             }
         }
     }
 
-    /// Sends a heartbeat to every subscriber (a full buffer simply skips it).
+    /// Sends a heartbeat to every subscriber with nothing buffered (one with events waiting
+    /// gets those).
     public func heartbeat() {
         let subs = state.withLock { s in s.subscribers.values.flatMap { $0.values } }
-        for sub in subs { _ = sub.continuation.yield(.heartbeat) }
+        for sub in subs where sub.buffered.isEmpty { sub.continuation.yield([.heartbeat]) }
     }
 
     /// Ends every subscription of a session.

@@ -126,9 +126,15 @@ public final class EventLog: Sendable {
         let pendings = batch.filter { $0.write != nil }
         do {
             let results = try await store.commit(writes)
-            for (write, events) in zip(writes, results) {
-                broadcaster.publish(sessionID: write.sessionID, events: events)
+            // One publication per session and batch (in commit order): its subscribers wake
+            // once for everything the batch committed.
+            var bySession: [String: [StoredEvent]] = [:]
+            var order: [String] = []
+            for (write, events) in zip(writes, results) where !events.isEmpty {
+                if bySession[write.sessionID] == nil { order.append(write.sessionID) }
+                bySession[write.sessionID, default: []] += events
             }
+            for sessionID in order { broadcaster.publish(sessionID: sessionID, events: bySession[sessionID]!) }
             for (pending, events) in zip(pendings, results) {
                 pending.ticket?.resolve(.success(events))
             }

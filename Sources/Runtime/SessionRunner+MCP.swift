@@ -77,10 +77,16 @@ extension SessionRunner {
     /// turn's error when a required server cannot start.
     func prepareMCP(turnID: String) async -> TurnError? {
         let tools = record.session.agent.config.mcpTools
-        if tools.isEmpty, await mcp.isEmpty {
-            offeredMCPTools = []
-            return nil
+        // A session that never had MCP servers skips the servers' actor (two hops a step).
+        if tools.isEmpty {
+            var empty = !mcpConfigured
+            if !empty { empty = await mcp.isEmpty }
+            if empty {
+                offeredMCPTools = []
+                return nil
+            }
         }
+        mcpConfigured = true
         await mcp.configure(tools, secrets: mcpSecrets)
         let failures = await mcp.prepare(turnID: turnID, context: mcpContext())
         offeredMCPTools = await mcp.exposedTools()

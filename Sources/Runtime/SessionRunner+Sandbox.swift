@@ -382,7 +382,8 @@ extension SessionRunner {
             removeBuiltin(call)
             done.items.append(commandResult(item, call: call, output: modelText))
             done.events.append(SessionEvent(.itemDone(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-            guard await commitInLoop(done) else { return false }
+            // Written with the step's end (or the next call's start).
+            stage(done)
             return !cancelled
         }
     }
@@ -417,6 +418,7 @@ extension SessionRunner {
         var buffer = HeadTailBuffer(half: 512 * 1024)
         var result: ExecResult?
         var failure: String?
+        StepTrace.mark("command started")
         let command = sandbox.exec(ShellTool.argv(for: arguments.command), cwd: arguments.workdir, env: commandEnvironment(), timeout: timeout, logPath: logPath)
         do {
             for try await event in command.events {
@@ -448,6 +450,7 @@ extension SessionRunner {
             log.enqueueDetached(SessionWrite(projectID: projectID, sessionID: sessionID, events: [SessionEvent(.commandOutputDelta(location, delta: tail))]))
         }
 
+        StepTrace.mark("command finished")
         let capped = CappedOutput(buffer.bytes, totalBytes: buffer.total)
         let modelText: String
         if let result {

@@ -39,6 +39,8 @@ actor SessionRunner {
     /// The session's MCP servers, and the tools of theirs offered to the model now.
     let mcp: MCPServers
     var offeredMCPTools: [ExposedMCPTool] = []
+    /// Set once MCP servers were configured for this session (until then there is nothing to close).
+    var mcpConfigured = false
     /// Searches and page fetches (nil: this runtime offers no web tool).
     let web: WebClient?
     /// Pages the web tool opened in this session, most recent last (for find_in_page).
@@ -62,6 +64,10 @@ actor SessionRunner {
     /// Idempotency keys accepted by this runner (key → request hash), most recent last.
     private var recentKeys: [(key: String, hash: String, at: Int64)] = []
     private(set) var deleting = false
+    /// A change held back to be written with the next commit (see ``stage(_:)``).
+    private var staged = Change()
+    /// Writes enqueued without waiting (``commitPipelined(_:)``), checked by the next commit.
+    private var unconfirmed: [CommitTicket] = []
     /// Set when a commit failed: in-memory state may differ from storage, so the runtime drops
     /// this runner and reloads the session from storage on next use.
     private(set) var isBroken = false
@@ -168,6 +174,16 @@ actor SessionRunner {
         var startStep = false
 
         var isEmpty: Bool { !session && turns.isEmpty && items.isEmpty && events.isEmpty }
+
+        /// Adds a later change: written together, the later versions of a turn or an item win,
+        /// as they would in two writes.
+        mutating func absorb(_ later: Change) {
+            session = session || later.session
+            turns += later.turns
+            items += later.items
+            events += later.events
+            startStep = startStep || later.startStep
+        }
     }
 
     init(
@@ -213,6 +229,7 @@ actor SessionRunner {
         guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
         // Nothing is written for a session being deleted (a late write would bring its row back).
         guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
+        let change = takeStaged(then: change)
         guard !change.isEmpty || idempotency != nil else {
             // Nothing to write, but the loop may still have to run (a resumed turn).
             if change.startStep { startStepTask() }
@@ -222,9 +239,15 @@ actor SessionRunner {
             projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
             items: change.items, events: change.events, idempotency: idempotency)
         // Enqueued synchronously, on this actor, so the log sees writes in the order we make them.
+        StepTrace.mark("commit enqueued")
         let ticket = log.enqueue(write)
+        let earlier = unconfirmed
+        unconfirmed = []
         do {
             try await ticket.value()
+            StepTrace.mark("commit durable")
+            // Pipelined writes went before this one (the log keeps order): they are settled now.
+            for t in earlier { try await t.value() }
         } catch {
             isBroken = true
             logger.error("could not persist session state", metadata: ["error": "\(error)"])
@@ -243,6 +266,42 @@ actor SessionRunner {
                 if row.sessionID == sessionID { row.status = state.status }
             }
         }
+    }
+
+    /// Holds `change` back to be written with the next commit, in the same transaction (one
+    /// fsync for both). For a change the loop follows at once with a commit of its own (the
+    /// call's start before a command runs, the step's end after it); whatever is still staged
+    /// when the loop stops is written then.
+    func stage(_ change: Change) {
+        staged.absorb(change)
+    }
+
+    /// What is staged, followed by `change`.
+    private func takeStaged(then change: Change) -> Change {
+        guard !staged.isEmpty || staged.startStep else { return change }
+        var merged = staged
+        staged = Change()
+        merged.absorb(change)
+        return merged
+    }
+
+    /// Enqueues `change` (and whatever is staged) without waiting for it to be durable: for the
+    /// end of a step, so the next model request is sent while the log commits. The log keeps
+    /// order, so everything the next response produces is written after it, and the next
+    /// commit reports a failure of this write. A crash before it lands loses nothing the API
+    /// acknowledged (its events are published only once committed); a command it records as
+    /// finished is recovered as interrupted, never run again.
+    func commitPipelined(_ change: Change) -> Bool {
+        guard !halted, !deleting, !isBroken else { return false }
+        let change = takeStaged(then: change)
+        guard !change.isEmpty else { return true }
+        unconfirmed.append(
+            log.enqueue(
+                SessionWrite(
+                    projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
+                    items: change.items, events: change.events)))
+        if change.session, sandbox != nil, sandboxIdleTimeout != nil { scheduleSuspensionIfIdle() }
+        return true
     }
 
     /// Commits from inside the turn loop, where a failure stops the loop.
@@ -645,6 +704,8 @@ actor SessionRunner {
     /// Calls the model until the turn completes, fails, is cancelled or waits for tool results.
     private func runSteps(turnID: String, generation: Int) async {
         defer {
+            // A change staged for a commit that did not come (the loop stopped first).
+            _ = commitPipelined(Change())
             if stepGeneration == generation { stepTask = nil }
         }
         while let a = active, a.turn.id == turnID, a.phase == .running {
@@ -747,10 +808,13 @@ actor SessionRunner {
                 } else if !a.unresolvedCalls.isEmpty {
                     waitForToolResults(into: &change)
                 } else if calledTools || !a.steers.isEmpty {
-                    // Results are in (or new user input arrived): call the model again.
+                    // Results are in (or new user input arrived): call the model again, while
+                    // the log writes the step's end.
                     a.record.runtime = a.runtimeJSON
                     active = a
                     change.turns.append(a.record)
+                    guard commitPipelined(change) else { return }
+                    continue
                 } else {
                     // What the turn wrote under /workspace/outputs/ is published before it completes.
                     if record.session.environment.hosted != nil {
@@ -768,7 +832,8 @@ actor SessionRunner {
                 }
             }
             guard await commitInLoop(change) else { return }
-            if let a = active, a.turn.id == turnID, a.phase == .running, !a.cancelRequested {
+            // Still running: the loop goes on (or, cancelled meanwhile, ends the turn at its top).
+            if let a = active, a.turn.id == turnID, a.phase == .running {
                 continue
             }
             return
@@ -849,6 +914,7 @@ actor SessionRunner {
 
     private func callModel(turnID: String) async -> ModelOutcome {
         let request = modelRequest(history: history)
+        StepTrace.mark("model request built")
         let historyAtStart = history.count
         var streaming = false
         var items: [Int: StreamingItem] = [:]
@@ -864,6 +930,7 @@ actor SessionRunner {
 
         do {
             let stream = try await model.stream(request)
+            StepTrace.mark("model response started")
             streaming = true
             for try await event in stream {
                 if active?.cancelRequested ?? true { break }
@@ -1002,6 +1069,7 @@ actor SessionRunner {
             return .failed(TurnError(code: .internalError, message: "The model call failed unexpectedly."))
         }
 
+        StepTrace.mark("model response ended")
         var change = Change()
         if !finished || Task.isCancelled || active?.cancelRequested == true {
             abandon(items: items, held: &held, turnID: turnID, into: &change)
@@ -1028,6 +1096,11 @@ actor SessionRunner {
             change.turns.append(a.record)
         }
         change.session = true
+        if calledTools, active?.builtins.isEmpty == false {
+            // The runtime's calls run next, and each first commits its start: written together.
+            stage(change)
+            return .completed(calledTools: calledTools)
+        }
         guard await commitInLoop(change) else { return .storageFailed }
         return .completed(calledTools: calledTools)
     }

@@ -28,12 +28,16 @@ public final class BubblewrapSandbox: Sendable {
         _ configuration: SandboxConfiguration, launcher: [String] = [], logger: Logger = Logger(label: "cma.sandbox"),
         readyTimeout: Duration = .seconds(10)
     ) async throws -> BubblewrapSandbox {
-        try prepareState(configuration)
+        // The host prepares the state before it builds the launcher's arguments; a sandbox
+        // started on its own prepares it here.
+        if launcher.isEmpty { try prepareState(configuration) }
         let argv = launcher + BubblewrapArguments.make(configuration)
         let process = try await ProcessSpawner.spawnFromStableThread(
             argv: argv, environment: ["PATH": "/usr/bin:/bin"], stderrPath: configuration.stateHostPath + "/sandbox.log")
+        StepTrace.mark("sandbox launcher spawned")
         do {
             let connection = try await AgentConnection.connect(stdoutFD: process.stdoutFD, stdinFD: process.stdinFD, readyTimeout: readyTimeout)
+            StepTrace.mark("sandbox agent ready")
             logger.debug("sandbox started", metadata: ["pid": "\(process.pid)", "workspace": "\(configuration.workspaceHostPath)"])
             return BubblewrapSandbox(configuration: configuration, process: process, connection: connection, logger: logger)
         } catch {
@@ -51,7 +55,14 @@ public final class BubblewrapSandbox: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(atPath: configuration.stateHostPath + "/etc", withIntermediateDirectories: true)
         for (name, contents) in BubblewrapArguments.etcFiles(configuration) {
-            try contents.write(toFile: configuration.stateHostPath + "/etc/" + name, atomically: true, encoding: .utf8)
+            // Plain writes (the launcher opens these files only after this returns; a sandbox
+            // already running has its own copies).
+            let path = configuration.stateHostPath + "/etc/" + name
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw SandboxError(code: "io", message: "cannot write \(path)") }
+            defer { close(fd) }
+            let written = contents.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+            guard written == contents.utf8.count else { throw SandboxError(code: "io", message: "cannot write \(path)") }
         }
         try fm.createDirectory(atPath: configuration.workspaceHostPath, withIntermediateDirectories: true)
     }

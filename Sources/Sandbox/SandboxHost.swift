@@ -1,3 +1,4 @@
+import CMAJSON
 import Foundation
 import Synchronization
 public import Logging
@@ -180,6 +181,7 @@ public final class SandboxHost: Sendable {
             stateHostPath: statePath(for: key), layers: layers, limits: limits)
         sandboxConfiguration.readOnlyBinds = configuration.readOnlyBinds + readOnlyBinds
         try BubblewrapSandbox.prepareState(sandboxConfiguration)
+        StepTrace.mark("sandbox state prepared")
 
         var launcher = [configuration.launcherBinary] + BubblewrapArguments.launcherOpens(sandboxConfiguration)
         var cgroups = CgroupSet.none
@@ -201,6 +203,7 @@ public final class SandboxHost: Sendable {
                     }
                     refillSpareImages(bytes: limits.diskBytes)
                 }
+                StepTrace.mark("sandbox workspace image taken")
                 launcher += ["--stage-image", image + ":workspace:20"]
                 sandboxConfiguration.syncFD = 20
             } else {
@@ -224,6 +227,7 @@ public final class SandboxHost: Sendable {
             sandboxConfiguration.workspaceSource = "/tmp/workspace"
             sandboxConfiguration.agentSource = "/tmp/cma-sandbox"
             cgroups = Cgroups.create(name: "\(instance)-\(key)", limits: limits)
+            StepTrace.mark("sandbox cgroups created")
             if cgroups == .none {
                 logger.warning("cgroups are not available: this sandbox's memory and CPU are not bounded", metadata: ["sandbox": "\(key)"])
             }

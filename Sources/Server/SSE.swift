@@ -95,20 +95,25 @@ enum SSE {
                                 if page.count < replayPage { break }
                             }
                         }
-                        for await delivery in subscription.events {
-                            switch delivery {
-                            case .heartbeat:
-                                try await writer.write(ByteBuffer(string: ": ping\n\n"))
-                            case .event(let event):
-                                // Already sent from the log.
-                                if event.sequence <= lastSent { continue }
-                                lastSent = event.sequence
-                                try await writer.write(frame(event, obfuscate: obfuscate))
-                                if terminator.isDone(after: event) {
-                                    completed = true
-                                    return
+                        // Everything waiting goes out in one write.
+                        var deliveries = subscription.events.makeAsyncIterator()
+                        while let batch = await deliveries.nextBatch() {
+                            var out = ByteBuffer()
+                            for delivery in batch {
+                                switch delivery {
+                                case .heartbeat:
+                                    out.writeString(": ping\n\n")
+                                case .event(let event):
+                                    // Already sent from the log.
+                                    if event.sequence <= lastSent { continue }
+                                    lastSent = event.sequence
+                                    writeFrame(event, obfuscate: obfuscate, into: &out)
+                                    if terminator.isDone(after: event) { completed = true }
                                 }
+                                if completed { break }
                             }
+                            if out.readableBytes > 0 { try await writer.write(out) }
+                            if completed { return }
                         }
                     }
                 } catch {
@@ -130,7 +135,12 @@ enum SSE {
 
     static func frame(_ event: StoredEvent, obfuscate: Bool) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(event.json.count + event.type.utf8.count + 48)
+        writeFrame(event, obfuscate: obfuscate, into: &buffer)
+        return buffer
+    }
+
+    static func writeFrame(_ event: StoredEvent, obfuscate: Bool, into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: event.json.count + event.type.utf8.count + 96)
         buffer.writeString("event: ")
         buffer.writeString(event.type)
         buffer.writeString("\ndata: ")
@@ -143,7 +153,6 @@ enum SSE {
             buffer.writeBytes(event.json)
         }
         buffer.writeString("\n\n")
-        return buffer
     }
 
     private static let paddingAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")

@@ -70,8 +70,10 @@ public final class ScriptedModelServer: Sendable {
         addRoutes(to: router, state: state)
 
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let arrivals = state.arrivals
         let app = Application(
             router: router,
+            server: .http1(additionalChannelHandlers: [ArrivalStamp(times: arrivals)]),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? port)
@@ -198,6 +200,7 @@ final class ScriptedServerState: Sendable {
     }
 
     let values: Mutex<Values>
+    let arrivals = ArrivalTimes()
 
     init(fallback: ScriptedModelServer.Fallback) {
         values = Mutex(Values(fallback: fallback))
@@ -281,10 +284,14 @@ extension ScriptedModelServer {
         router.post("v1/responses") { request, context -> Response in
             var request = request
             let buffer = try await request.collectBody(upTo: maxRequestBody)
+            // Received when its end came off the wire (routing and parsing are this server's
+            // time, not the client's).
+            let receivedAt = state.arrivals.get(context.channel) ?? .now
             let raw = Array(buffer.readableBytesView)
             let body = (try? JSONParser.parse(raw)) ?? .null
             let headers = RecordedHeaders(request.headers.map { (name: $0.name.rawName, value: $0.value) })
-            let recorded = RecordedRequest(body: body, rawBody: raw, headers: headers, path: request.uri.path)
+            var recorded = RecordedRequest(body: body, rawBody: raw, headers: headers, path: request.uri.path)
+            recorded.receivedAt = receivedAt
             let inputBytes = JSONWriter.bytes(body["input"] ?? .array([]))
             let decision = state.receive(recorded, inputBytes: inputBytes)
 
@@ -385,6 +392,21 @@ extension ScriptedModelServer {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 let clientGone = try await ClientGoneHandler.install(on: channel)
+                if options.delayBetweenEvents == .zero, options.disconnectAfterEvents == nil, options.stallAfterEvents == nil {
+                    // Nothing between the events: one write, as a provider's buffered tail arrives
+                    // (and the least of this server's time on the cores it shares with the client).
+                    var all = ByteBuffer()
+                    for f in frames { all.writeImmutableBuffer(f) }
+                    do {
+                        try await writer.write(all)
+                    } catch {
+                        state.noteClientDisconnect()
+                        throw error
+                    }
+                    try await writer.finish(nil)
+                    if let index { state.noteAnswered(index) }
+                    return
+                }
                 var sent = 0
                 while true {
                     if sent > 0, options.delayBetweenEvents > .zero {

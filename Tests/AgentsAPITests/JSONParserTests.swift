@@ -46,6 +46,11 @@ struct JSONParserValidTests {
         #expect(try JSONParser.parse("-9223372036854775808") == .int(.min))
         #expect(JSONWriter.string(.int(.max)) == "9223372036854775807")
         #expect(JSONWriter.string(.int(.min)) == "-9223372036854775808")
+        // Around the 18-digit fast path, both signs, parsed and written back unchanged.
+        for text in ["999999999999999999", "-999999999999999999", "1000000000000000000", "-1000000000000000000", "123456789012345678", "-12", "7"] {
+            #expect(try JSONWriter.string(JSONParser.parse(text)) == text)
+            #expect(try JSONParser.parse(text) == .int(Int64(text)!))
+        }
         // An integer is not equal to the same number written as a double.
         #expect(try JSONParser.parse("1") != JSONParser.parse("1.0"))
     }

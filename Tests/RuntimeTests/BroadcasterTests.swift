@@ -41,4 +41,48 @@ struct BroadcasterTests {
         #expect(subscription.endReason == nil)
         subscription.cancel()
     }
+
+    static func sequences(_ deliveries: [Broadcaster.Delivery]) -> [Int64] {
+        deliveries.compactMap { delivery -> Int64? in
+            if case .event(let e) = delivery { return e.sequence }
+            return nil
+        }
+    }
+
+    @Test func waitingDeliveriesAreTakenTogetherInOrder() async {
+        let broadcaster = Broadcaster(bufferSize: 100, bufferBytes: 10_000)
+        let subscription = broadcaster.subscribe(sessionID: "sess_1")
+        broadcaster.publish(sessionID: "sess_1", events: [Self.event(1, bytes: 10), Self.event(2, bytes: 10)])
+        broadcaster.publish(sessionID: "sess_1", events: [Self.event(3, bytes: 10)])
+        var iterator = subscription.events.makeAsyncIterator()
+        // One taken alone, then the rest of its group, then the next group.
+        if case .event(let first)? = await iterator.next() { #expect(first.sequence == 1) }
+        let rest = await iterator.nextBatch() ?? []
+        #expect(Self.sequences(rest) == [2])
+        let next = await iterator.nextBatch() ?? []
+        #expect(Self.sequences(next) == [3])
+        // Nothing buffered any more: a heartbeat gets through; with events waiting it is skipped.
+        broadcaster.heartbeat()
+        if case .heartbeat? = await iterator.next() {} else { Issue.record("expected a heartbeat") }
+        broadcaster.publish(sessionID: "sess_1", events: [Self.event(4, bytes: 10)])
+        broadcaster.heartbeat()
+        let waiting = await iterator.nextBatch() ?? []
+        #expect(waiting.count == 1)
+        subscription.cancel()
+        #expect(await iterator.nextBatch() == nil)
+    }
+
+    @Test func theEventCountBoundCutsOffASubscriberThatFallsBehind() async {
+        let broadcaster = Broadcaster(bufferSize: 3, bufferBytes: 10_000)
+        let subscription = broadcaster.subscribe(sessionID: "sess_1")
+        broadcaster.publish(sessionID: "sess_1", events: (1...2).map { Self.event($0, bytes: 10) })
+        broadcaster.publish(sessionID: "sess_1", events: (3...5).map { Self.event($0, bytes: 10) })
+        var received: [Int64] = []
+        for await delivery in subscription.events {
+            if case .event(let e) = delivery { received.append(e.sequence) }
+        }
+        #expect(received == [1, 2, 3])
+        #expect(subscription.endReason == .overflowed)
+    }
 }
+
