@@ -38,6 +38,7 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "CMAJSON",
+                "LoopDevice",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -49,20 +50,24 @@ let package = Package(
             dependencies: ["AgentsAPI", "Sandbox"],
             swiftSettings: swiftSettings
         ),
-        // The agent inside each sandbox. Linked with the Swift runtime statically, so that it
-        // needs nothing from the host but libc.
         // Run (as root) to start a sandbox: joins its cgroups, sets rlimits, drops to the
-        // sandbox's own uid, then executes bubblewrap.
+        // sandbox's own uid, then executes bubblewrap. It and the agent below are static
+        // executables (libc included): every sandbox start runs both, and without the dynamic
+        // loader's work each starts in ~1 ms instead of ~3.
+        // Attaching workspace images to loop devices (the launcher, and the server for spares).
+        .target(name: "LoopDevice", swiftSettings: swiftSettings),
         .executableTarget(
             name: "cma-launch",
+            dependencies: ["LoopDevice"],
             swiftSettings: swiftSettings,
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
+        // The agent inside each sandbox: fully static, so it needs nothing from the host.
         .executableTarget(
             name: "cma-sandbox",
             dependencies: ["CMAJSON"],
             swiftSettings: swiftSettings,
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
         .target(
             name: "Storage",
@@ -190,7 +195,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AgentsAPITests", dependencies: ["AgentsAPI", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "CMAJSON", "LoopDevice", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentsAPI", "Archive"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxAgentTests", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "AgentsAPI"], swiftSettings: swiftSettings),

@@ -1,7 +1,7 @@
 // cma-launch: the first step of starting a sandbox when the server runs as root.
 //
 //     cma-launch [--open-dir FD:PATH]... [--open-file FD:PATH]... [--stage PATH:NAME]...
-//                [--stage-image IMAGE:NAME:LOCKFD]...
+//                [--stage-image IMAGE:NAME:LOCKFD]... [--image-device NAME=/dev/loopN]...
 //                [--cgroup-procs FILE]... [--rlimit NAME=VALUE]... [--uid UID --gid GID] -- PROGRAM ARGS...
 //
 // It closes every inherited descriptor above stderr, opens the given paths on the given
@@ -10,7 +10,9 @@
 // mount namespace, binds each PATH at /tmp/NAME on a fresh tmpfs, so that bubblewrap, running as
 // the sandbox's user, can reach them wherever they live on the host; an IMAGE is an ext4 file
 // system image, locked exclusively (the lock is kept on LOCKFD, which bubblewrap holds with
-// --sync-fd) and mounted from a loop device, which bounds the workspace's size), joins the given cgroups
+// --sync-fd) and mounted from a loop device, which bounds the workspace's size: the device given
+// for it with --image-device if that is backed by exactly this image, else one attached now),
+// joins the given cgroups
 // (writing its own PID to each `cgroup.procs`), sets resource limits, drops to the given user
 // and group (no supplementary groups), sets no_new_privs, and executes PROGRAM (bubblewrap),
 // which inherits all of it. Any failure exits with status 126 and a message on stderr: a sandbox is never
@@ -18,6 +20,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LoopDevice
 
 func fail(_ message: String) -> Never {
     let line = "cma-launch: \(message)\n"
@@ -25,62 +28,20 @@ func fail(_ message: String) -> Never {
     exit(126)
 }
 
-typealias CloseRange = @convention(c) (UInt32, UInt32, Int32) -> Int32
-typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-typealias SetRes = @convention(c) (UInt32, UInt32, UInt32) -> Int32
-typealias Unshare = @convention(c) (Int32) -> Int32
-typealias Mount = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>, UnsafePointer<CChar>?, UInt, UnsafeRawPointer?) -> Int32
-typealias Ioctl = @convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32
-
-/// Attaches `imageFD` to a free loop device (detached automatically once unmounted, and once the
-/// returned descriptor is closed if it is not mounted) and returns the device's path and an open
-/// descriptor on it, to be closed after mounting.
-func attachLoopDevice(imageFD: Int32) -> (path: String, fd: Int32) {
-    guard let ioctl = symbol("ioctl", as: Ioctl.self) else { fail("ioctl is not available") }
-    let LOOP_CTL_GET_FREE: UInt = 0x4C82, LOOP_SET_FD: UInt = 0x4C00, LOOP_SET_STATUS64: UInt = 0x4C04, LOOP_CONFIGURE: UInt = 0x4C0A
-    let control = open("/dev/loop-control", O_RDWR | O_CLOEXEC)
-    guard control >= 0 else { fail("cannot open /dev/loop-control: \(String(cString: strerror(errno)))") }
-    defer { close(control) }
-    for _ in 0..<50 {
-        let number = ioctl(control, LOOP_CTL_GET_FREE, nil)
-        guard number >= 0 else { fail("no free loop device: \(String(cString: strerror(errno)))") }
-        let path = "/dev/loop\(number)"
-        let device = open(path, O_RDWR | O_CLOEXEC)
-        guard device >= 0 else { fail("cannot open \(path): \(String(cString: strerror(errno)))") }
-        // LOOP_CONFIGURE (Linux 5.8+) attaches and sets the flags in one step, without the
-        // slow LOOP_SET_STATUS64 (which freezes the device). struct loop_config: fd, block_size,
-        // loop_info64 (lo_flags at offset 52 within it), reserved.
-        var config = [UInt8](repeating: 0, count: 304)
-        withUnsafeBytes(of: UInt32(bitPattern: imageFD).littleEndian) { config.replaceSubrange(0..<4, with: $0) }
-        config[8 + 52] = 4  // LO_FLAGS_AUTOCLEAR
-        let configured = config.withUnsafeMutableBytes { ioctl(device, LOOP_CONFIGURE, $0.baseAddress) }
-        if configured == 0 { return (path, device) }
-        if errno == EBUSY {
-            close(device)
-            continue  // taken by someone else meanwhile
-        }
-        if ioctl(device, LOOP_SET_FD, UnsafeMutableRawPointer(bitPattern: Int(imageFD))) != 0 {
-            close(device)
-            if errno == EBUSY { continue }
-            fail("LOOP_SET_FD: \(String(cString: strerror(errno)))")
-        }
-        // struct loop_info64 (232 bytes); lo_flags at offset 52: LO_FLAGS_AUTOCLEAR.
-        var info = [UInt8](repeating: 0, count: 232)
-        info[52] = 4
-        let ok = info.withUnsafeMutableBytes { ioctl(device, LOOP_SET_STATUS64, $0.baseAddress) }
-        guard ok == 0 else { fail("LOOP_SET_STATUS64: \(String(cString: strerror(errno)))") }
-        return (path, device)
-    }
-    fail("no free loop device")
-}
-
-func symbol<T>(_ name: String, as type: T.Type) -> T? {
-    guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }
-    return unsafeBitCast(pointer, to: type)
-}
+// glibc functions that Swift's Glibc module does not import (they need `_GNU_SOURCE` or
+// <sys/mount.h>), linked directly: the launcher is a static executable (it starts in ~1 ms
+// instead of ~3), so there is no dynamic symbol table to look them up in.
+@_silgen_name("close_range") func close_range(_ first: UInt32, _ last: UInt32, _ flags: Int32) -> Int32
+@_silgen_name("prctl") func prctl(_ option: Int32, _ a: UInt, _ b: UInt, _ c: UInt, _ d: UInt) -> Int32
+@_silgen_name("setresgid") func setresgid(_ r: UInt32, _ e: UInt32, _ s: UInt32) -> Int32
+@_silgen_name("setresuid") func setresuid(_ r: UInt32, _ e: UInt32, _ s: UInt32) -> Int32
+@_silgen_name("unshare") func unshare(_ flags: Int32) -> Int32
+@_silgen_name("mount") func mount(
+    _ source: UnsafePointer<CChar>?, _ target: UnsafePointer<CChar>, _ type: UnsafePointer<CChar>?, _ flags: UInt, _ data: UnsafeRawPointer?
+) -> Int32
 
 // 1. No inherited descriptor reaches the sandbox.
-if let closeRange = symbol("close_range", as: CloseRange.self), closeRange(3, UInt32.max, 0) == 0 {
+if close_range(3, UInt32.max, 0) == 0 {
     // done
 } else {
     var limit = rlimit()
@@ -98,6 +59,8 @@ var cgroupFiles: [String] = []
 var opens: [(fd: Int32, path: String, directory: Bool)] = []
 var stages: [(path: String, name: String)] = []
 var images: [(path: String, name: String, lockFD: Int32)] = []
+/// Loop devices already attached to images, by image name (checked before use).
+var imageDevices: [String: String] = [:]
 var rlimits: [(Int32, UInt64)] = []
 var uid: uid_t?
 var gid: gid_t?
@@ -126,6 +89,9 @@ while let first = arguments.first, first != "--" {
         let name = String(parts[parts.count - 2])
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { fail("bad --stage-image name \(name)") }
         images.append((parts.dropLast(2).joined(separator: ":"), name, lockFD))
+    case "--image-device":
+        guard let equals = value.firstIndex(of: "=") else { fail("bad --image-device \(value)") }
+        imageDevices[String(value[..<equals])] = String(value[value.index(after: equals)...])
     case "--open-dir", "--open-file":
         let parts = value.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let fd = Int32(parts[0]), fd > 2, fd < 1000 else { fail("bad \(first) \(value)") }
@@ -185,7 +151,6 @@ for image in images {
 
 // 2b. Stage paths: a private mount namespace with a tmpfs on /tmp, each path bound at /tmp/NAME.
 if !stages.isEmpty || !images.isEmpty {
-    guard let unshare = symbol("unshare", as: Unshare.self), let mount = symbol("mount", as: Mount.self) else { fail("mount is not available") }
     let CLONE_NEWNS: Int32 = 0x00020000
     let MS_BIND: UInt = 4096, MS_REC: UInt = 16384, MS_PRIVATE: UInt = 1 << 18, MS_NOSUID: UInt = 2, MS_NODEV: UInt = 4
     guard unshare(CLONE_NEWNS) == 0 else { fail("unshare(CLONE_NEWNS): \(String(cString: strerror(errno)))") }
@@ -221,7 +186,18 @@ if !stages.isEmpty || !images.isEmpty {
     for (image, fd) in zip(images, imageFDs) {
         let target = "/tmp/" + image.name
         guard mkdir(target, 0o755) == 0 else { fail("mkdir \(target): \(String(cString: strerror(errno)))") }
-        let device = attachLoopDevice(imageFD: fd)
+        // A device the server attached ahead of time (a spare image's), if it is this image's;
+        // otherwise one attached now.
+        var device: (path: String, fd: Int32)
+        if let path = imageDevices[image.name], let opened = LoopDevice.open(path, backing: fd) {
+            device = (path, opened)
+        } else {
+            do {
+                device = try LoopDevice.attach(imageFD: fd)
+            } catch {
+                fail(error.message)
+            }
+        }
         guard mount(device.path, target, "ext4", MS_NOSUID | MS_NODEV, "errors=remount-ro") == 0 else {
             fail("mounting the workspace image: \(String(cString: strerror(errno)))")
         }
@@ -256,13 +232,13 @@ for (resource, amount) in rlimits {
 // 5. Drop privileges: group first, then user; no way back.
 if let gid {
     guard setgroups(0, nil) == 0 else { fail("setgroups: \(String(cString: strerror(errno)))") }
-    guard let setresgid = symbol("setresgid", as: SetRes.self), setresgid(gid, gid, gid) == 0 else { fail("setresgid: \(String(cString: strerror(errno)))") }
+    guard setresgid(gid, gid, gid) == 0 else { fail("setresgid: \(String(cString: strerror(errno)))") }
 }
 if let uid {
-    guard let setresuid = symbol("setresuid", as: SetRes.self), setresuid(uid, uid, uid) == 0 else { fail("setresuid: \(String(cString: strerror(errno)))") }
+    guard setresuid(uid, uid, uid) == 0 else { fail("setresuid: \(String(cString: strerror(errno)))") }
     guard getuid() == uid, geteuid() == uid, setuid(0) != 0 || uid == 0 else { fail("could not drop privileges") }
 }
-if let prctl = symbol("prctl", as: Prctl.self) {
+do {
     let PR_SET_NO_NEW_PRIVS: Int32 = 38
     let PR_SET_DUMPABLE: Int32 = 4
     guard prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 else { fail("prctl(PR_SET_NO_NEW_PRIVS)") }
@@ -270,8 +246,6 @@ if let prctl = symbol("prctl", as: Prctl.self) {
     // root; bubblewrap mounts the descriptors above through it. Only this sandbox's own
     // processes share the new uid.
     if uid != nil { guard prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0 else { fail("prctl(PR_SET_DUMPABLE)") } }
-} else {
-    fail("prctl is not available")
 }
 
 // 6. Become the program.

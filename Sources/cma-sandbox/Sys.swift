@@ -3,8 +3,7 @@ import Glibc
 #endif
 
 /// Thin, EINTR-safe wrappers over the libc calls the agent uses, plus the few GNU/Linux
-/// functions that Swift's Glibc module does not import (looked up with `dlsym`, so that a
-/// missing one degrades gracefully instead of failing to load).
+/// functions that Swift's Glibc module does not import (linked directly).
 enum Sys {
     /// Monotonic clock in nanoseconds.
     static func now() -> UInt64 {
@@ -167,16 +166,23 @@ struct LinuxExtras {
     var pidfdSendSignal: PidfdSendSignal?
     var prctl: Prctl?
 
+    /// All present: the agent is a static executable linked against the build machine's glibc
+    /// (2.36 here; every one of these is in 2.36), which starts in ~1 ms instead of ~3.
     init() {
-        func lookup<T>(_ name: String, _ type: T.Type) -> T? {
-            guard let symbol = dlsym(nil, name) else { return nil }
-            return unsafeBitCast(symbol, to: type)
-        }
-        signalfd = lookup("signalfd", SignalFD.self)
-        addCloseFrom = lookup("posix_spawn_file_actions_addclosefrom_np", AddCloseFrom.self)
-        addFchdir = lookup("posix_spawn_file_actions_addfchdir_np", AddFchdir.self)
-        pidfdOpen = lookup("pidfd_open", PidfdOpen.self)
-        pidfdSendSignal = lookup("pidfd_send_signal", PidfdSendSignal.self)
-        prctl = lookup("prctl", Prctl.self)
+        signalfd = { c_signalfd($0, $1, $2) }
+        addCloseFrom = { c_addclosefrom($0, $1) }
+        addFchdir = { c_addfchdir($0, $1) }
+        pidfdOpen = { c_pidfd_open($0, $1) }
+        pidfdSendSignal = { c_pidfd_send_signal($0, $1, $2, $3) }
+        prctl = { c_prctl($0, $1, $2, $3, $4) }
     }
 }
+
+@_silgen_name("signalfd") private func c_signalfd(_ fd: Int32, _ mask: UnsafePointer<sigset_t>?, _ flags: Int32) -> Int32
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func c_addclosefrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>?, _ from: Int32) -> Int32
+@_silgen_name("posix_spawn_file_actions_addfchdir_np")
+private func c_addfchdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>?, _ fd: Int32) -> Int32
+@_silgen_name("pidfd_open") private func c_pidfd_open(_ pid: pid_t, _ flags: UInt32) -> Int32
+@_silgen_name("pidfd_send_signal") private func c_pidfd_send_signal(_ fd: Int32, _ signal: Int32, _ info: UnsafeMutableRawPointer?, _ flags: UInt32) -> Int32
+@_silgen_name("prctl") private func c_prctl(_ option: Int32, _ a: UInt, _ b: UInt, _ c: UInt, _ d: UInt) -> Int32

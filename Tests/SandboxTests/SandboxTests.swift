@@ -1,4 +1,5 @@
 import Foundation
+import LoopDevice
 import Sandbox
 import Testing
 
@@ -198,5 +199,61 @@ struct WorkspaceQuotaTests {
         let again = try await fixture.host.start(key: "sess_fill", slot: 9001, limits: limits)
         #expect(try await again.sandbox.sh("cat /workspace/after").output == "ok\n")
         await again.stop()
+    }
+
+    @Test func aSpareImageComesWithItsLoopDeviceAttached() async throws {
+        var limits = SandboxLimits.forSize(.small)
+        limits.diskBytes = 64 << 20
+        let fixture = try SandboxFixture()
+        defer { fixture.cleanUp() }
+        guard fixture.host.usesWorkspaceImages else { return }
+        // The first start formats its own image and has spares made (and attached) behind it.
+        let first = try await fixture.host.start(key: "sess_a", slot: 9002, limits: limits)
+        let deadline = ContinuousClock.now + .seconds(60)
+        // Both spares made and attached (so the next start cannot race the refill).
+        while fixture.host.attachedSpareDevices.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let waiting = fixture.host.attachedSpareDevices
+        #expect(waiting.count == 2)
+        // The next start takes a spare with its device: the workspace is mounted from it.
+        let second = try await fixture.host.start(key: "sess_b", slot: 9003, limits: limits)
+        let image = fixture.host.workspaceImagePath(for: "sess_b")
+        let backing = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/block")) ?? []).filter { name in
+            guard name.hasPrefix("loop"), let file = try? String(contentsOfFile: "/sys/block/\(name)/loop/backing_file", encoding: .utf8) else { return false }
+            return file.trimmingCharacters(in: .whitespacesAndNewlines) == image
+        }
+        #expect(backing.count == 1)
+        #expect(backing.allSatisfy { waiting.contains("/dev/" + $0) }, "\(backing) not among \(waiting)")
+        #expect(try await second.sandbox.sh("echo b > /workspace/f && cat /workspace/f").output == "b\n")
+        await second.stop()
+        // Restarted (the device was detached with the unmount; a new one is attached), the data is there.
+        let again = try await fixture.host.start(key: "sess_b", slot: 9003, limits: limits)
+        #expect(try await again.sandbox.sh("cat /workspace/f").output == "b\n")
+        await again.stop()
+        await first.stop()
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/loop-control"), "needs loop devices"))
+    func aLoopDeviceIsUsedOnlyForTheImageBehindIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loop-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func image(_ name: String) -> Int32 {
+            let fd = open(directory + "/" + name, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            _ = ftruncate(fd, 1 << 20)
+            return fd
+        }
+        let a = image("a.img")
+        let b = image("b.img")
+        defer { close(a); close(b) }
+        let device = try LoopDevice.attach(imageFD: a)
+        defer { close(device.fd) }
+        let same = LoopDevice.open(device.path, backing: a)
+        #expect(same != nil)
+        if let same { close(same) }
+        // Another image, a path that is not a loop device, or a crafted path: refused.
+        #expect(LoopDevice.open(device.path, backing: b) == nil)
+        #expect(LoopDevice.open("/dev/null", backing: a) == nil)
+        #expect(LoopDevice.open(device.path + "/..", backing: a) == nil)
+        #expect(LoopDevice.open("/dev/loop", backing: a) == nil)
     }
 }
