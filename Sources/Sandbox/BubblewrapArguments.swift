@@ -57,9 +57,10 @@ enum BubblewrapArguments {
             a += ["--ro-bind", "/etc/" + entry, "/etc/" + entry]
         }
         // The generated files are read from descriptors the launcher opened (the state directory
-        // is private to the server).
+        // is private to the server), copied into the root (a file each, not a mount: read-only
+        // with the root's remount below).
         for (i, file) in etcFileNames.enumerated() {
-            a += ["--perms", "0644", "--ro-bind-data", String(etcFirstFD + i), "/etc/" + file]
+            a += ["--perms", "0644", "--file", String(etcFirstFD + i), "/etc/" + file]
         }
 
         a += ["--proc", "/proc", "--dev", "/dev"]

@@ -58,6 +58,12 @@ struct SandboxTests {
             #expect(status.output.contains("NoNewPrivs:\t1"))
             #expect(try await sandbox.sh("unshare -U true 2>/dev/null").code != 0)
             #expect(try await sandbox.sh("unshare -m true 2>/dev/null").code != 0)
+            // The generated /etc files are there, readable and read-only.
+            #expect(try await sandbox.sh("grep -c '^agent:x:1000:1000:' /etc/passwd; cat /etc/hostname; stat -c %a /etc/passwd /etc/group /etc/hosts").output == "1\nsandbox\n644\n644\n644\n")
+            for change in ["echo x >> /etc/passwd", "rm -f /etc/hosts", "chmod 666 /etc/group", "mv /etc/profile /etc/profile.old", "touch /etc/new"] {
+                #expect(try await sandbox.sh(change + " 2>/dev/null").code != 0, "\(change) succeeded")
+            }
+            #expect(try await sandbox.sh("grep -c '^agent:' /etc/passwd; test -e /etc/hosts && echo hosts").output == "1\nhosts\n")
         }
     }
 
