@@ -235,12 +235,9 @@ actor SessionRunner {
             if change.startStep { startStepTask() }
             return
         }
-        let write = SessionWrite(
-            projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
-            items: change.items, events: change.events, idempotency: idempotency)
         // Enqueued synchronously, on this actor, so the log sees writes in the order we make them.
         StepTrace.mark("commit enqueued")
-        let ticket = log.enqueue(write)
+        let ticket = log.enqueue(write(change, idempotency: idempotency))
         let earlier = unconfirmed
         unconfirmed = []
         do {
@@ -254,7 +251,7 @@ actor SessionRunner {
             throw RuntimeError.internalError("The session's state could not be saved. Try again.")
         }
         if change.startStep { startStepTask() }
-        if change.session, sandbox != nil, sandboxIdleTimeout != nil { scheduleSuspensionIfIdle() }
+        scheduleSuspensionIfWritten(change)
         // The environment's row follows its lifecycle events (for `GET /agents/environments`).
         var environmentState: EnvironmentState?
         for event in change.events {
@@ -295,13 +292,21 @@ actor SessionRunner {
         guard !halted, !deleting, !isBroken else { return false }
         let change = takeStaged(then: change)
         guard !change.isEmpty else { return true }
-        unconfirmed.append(
-            log.enqueue(
-                SessionWrite(
-                    projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
-                    items: change.items, events: change.events)))
-        if change.session, sandbox != nil, sandboxIdleTimeout != nil { scheduleSuspensionIfIdle() }
+        unconfirmed.append(log.enqueue(write(change)))
+        scheduleSuspensionIfWritten(change)
         return true
+    }
+
+    /// The log write of `change` (the session row as it is now, if the change touched it).
+    private func write(_ change: Change, idempotency: IdempotencyRecord? = nil) -> SessionWrite {
+        SessionWrite(
+            projectID: projectID, sessionID: sessionID, session: change.session ? record : nil, turns: change.turns,
+            items: change.items, events: change.events, idempotency: idempotency)
+    }
+
+    /// A written session row may have become idle: its sandbox's suspension is scheduled.
+    private func scheduleSuspensionIfWritten(_ change: Change) {
+        if change.session, sandbox != nil, sandboxIdleTimeout != nil { scheduleSuspensionIfIdle() }
     }
 
     /// Commits from inside the turn loop, where a failure stops the loop.
