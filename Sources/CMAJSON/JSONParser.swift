@@ -14,17 +14,41 @@ public struct JSONParser: ~Copyable {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private let maxDepth: Int
+    private let pruning: Pruning?
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    /// A member of the top-level object whose value, if an object, keeps only some members.
+    private struct Pruning {
+        var key: String
+        var keep: Set<String>
+    }
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, pruning: Pruning? = nil) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.pruning = pruning
     }
 
     public static func parse(_ bytes: some Sequence<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, maxDepth: maxDepth, pruning: nil)
+    }
+
+    /// Parses like ``parse(_:maxDepth:)``, except that when the top-level value is an object whose
+    /// member `key` is an object, only that object's members named in `keep` are built. The
+    /// others are checked (structure, escapes, control characters, nesting depth) and skipped
+    /// without being built; their strings are not checked for valid UTF-8, since none is made
+    /// from them. For a streamed model response's lifecycle events, which repeat the whole
+    /// request (instructions, tools) and output in every `response` object.
+    public static func parse(
+        _ bytes: some Sequence<UInt8>, keepingOnly keep: Set<String>, under key: String, maxDepth: Int = defaultMaxDepth
+    ) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, maxDepth: maxDepth, pruning: Pruning(key: key, keep: keep))
+    }
+
+    private static func parse(_ bytes: some Sequence<UInt8>, maxDepth: Int, pruning: Pruning?) throws(JSONParseError) -> JSONValue {
         let array = Array(bytes)
         do {
             return try array.withUnsafeBufferPointer { buffer in
-                var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+                var parser = JSONParser(bytes: buffer, maxDepth: maxDepth, pruning: pruning)
                 return try parser.parseDocument()
             }
         } catch let error as JSONParseError {
@@ -85,7 +109,7 @@ public struct JSONParser: ~Copyable {
         index += count
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func parseObject(depth: Int, keeping keep: Set<String>? = nil) throws(JSONParseError) -> JSONValue {
         guard depth <= maxDepth else { throw fail("JSON nested too deeply (limit \(maxDepth))") }
         index += 1
         var object = JSONObject()
@@ -102,8 +126,17 @@ public struct JSONParser: ~Copyable {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
-            guard object.appendNew(key, value) else { throw fail("duplicate key \"\(key.prefix(64))\"") }
+            if let keep, !keep.contains(key) {
+                try skipValue(depth: depth)
+            } else {
+                let value: JSONValue
+                if depth == 1, let pruning, key == pruning.key, index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                    value = try parseObject(depth: depth + 1, keeping: pruning.keep)
+                } else {
+                    value = try parseValue(depth: depth)
+                }
+                guard object.appendNew(key, value) else { throw fail("duplicate key \"\(key.prefix(64))\"") }
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -141,6 +174,73 @@ public struct JSONParser: ~Copyable {
                 return .array(array)
             }
             throw fail("expected ',' or ']'")
+        }
+    }
+
+    /// Checks one value without building it (see ``parse(_:keepingOnly:under:maxDepth:)``).
+    private mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        let open = bytes[index]
+        switch open {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            guard depth + 1 <= maxDepth else { throw fail("JSON nested too deeply (limit \(maxDepth))") }
+            let isObject = open == UInt8(ascii: "{")
+            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == close {
+                    index += 1
+                    return
+                }
+                throw fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+        default: throw fail("unexpected character")
+        }
+    }
+
+    /// Checks a string's escapes and control characters without making it.
+    private mutating func skipString() throws(JSONParseError) {
+        index += 1  // opening quote
+        while true {
+            guard index < bytes.count else { throw fail("unterminated string") }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") {
+                index += 1
+                _ = try escapedScalar()
+                continue
+            }
+            if byte < 0x20 { throw fail("control character in string") }
+            index += 1
         }
     }
 
@@ -269,16 +369,26 @@ public struct JSONParser: ~Copyable {
     }
 
     private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONParseError) {
+        let scalar = try escapedScalar()
+        if scalar.isASCII {
+            utf8.append(UInt8(scalar.value))
+        } else {
+            utf8.append(contentsOf: UTF8.encode(scalar)!)
+        }
+    }
+
+    /// The scalar an escape (after its backslash) stands for; a surrogate pair is one scalar.
+    private mutating func escapedScalar() throws(JSONParseError) -> Unicode.Scalar {
         guard index < bytes.count else { throw fail("unterminated escape") }
         let byte = bytes[index]
         index += 1
         switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return Unicode.Scalar(byte)
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
         case UInt8(ascii: "u"):
             let first = try parseHex4()
             let scalar: Unicode.Scalar?
@@ -296,7 +406,7 @@ public struct JSONParser: ~Copyable {
                 scalar = Unicode.Scalar(first)
             }
             guard let scalar else { throw fail("invalid escape") }
-            utf8.append(contentsOf: UTF8.encode(scalar)!)
+            return scalar
         default:
             throw fail("invalid escape")
         }

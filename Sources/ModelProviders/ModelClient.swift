@@ -23,6 +23,9 @@ public struct ModelRequest: Sendable, Equatable {
     public var promptCacheKey: String?
     /// Provider retention setting for the prompt cache (`"in-memory"`, `"24h"`), or nil.
     public var promptCacheRetention: String?
+    /// Encodings of `input`'s items kept from one request of a turn to the next, so that only
+    /// new items are encoded (``encodedBody()``); nil encodes everything.
+    public var inputEncoding: JSONArrayEncodingCache?
 
     public init(
         model: String,
@@ -55,10 +58,35 @@ public struct ModelRequest: Sendable, Equatable {
     /// The JSON body sent to `POST {base}/responses`. Key order is fixed so that the same
     /// request always serialises to the same bytes.
     public var body: JSONValue {
+        .object(object(input: .array(input)))
+    }
+
+    /// ``body``, encoded: the same bytes as `JSONWriter.bytes(body)`, with `input` written
+    /// through ``inputEncoding`` when there is one.
+    public func encodedBody() -> [UInt8] {
+        guard let cache = inputEncoding else { return JSONWriter.bytes(body) }
+        var out: [UInt8] = []
+        out.reserveCapacity(64 * 1024)
+        out.append(UInt8(ascii: "{"))
+        for (i, (key, value)) in object(input: .null).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            if key == "input" {
+                cache.write(input, into: &out)
+            } else {
+                JSONWriter.write(value, into: &out)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private func object(input: JSONValue) -> JSONObject {
         var o = JSONObject()
         o["model"] = .string(model)
         o.set("instructions", instructions.map { .string($0) })
-        o["input"] = .array(input)
+        o["input"] = input
         o["tools"] = .array(tools)
         o["tool_choice"] = .string(toolChoice)
         o["parallel_tool_calls"] = .bool(parallelToolCalls)
@@ -70,7 +98,7 @@ public struct ModelRequest: Sendable, Equatable {
         o.set("service_tier", serviceTier.map { .string($0) })
         o.set("prompt_cache_key", promptCacheKey.map { .string($0) })
         o.set("prompt_cache_retention", promptCacheRetention.map { .string($0) })
-        return .object(o)
+        return o
     }
 }
 

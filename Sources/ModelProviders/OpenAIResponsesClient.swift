@@ -20,7 +20,8 @@ import Synchronization
 /// ## Streaming and cancellation
 /// ``stream(_:)`` returns once the response head has arrived. The body is then read by one task
 /// owned by the returned stream: it parses server-sent events straight from the body's byte
-/// buffers, decodes each payload with `JSONParser` and yields the events. The stream's
+/// buffers, decodes each payload with `JSONParser` (of a lifecycle event's `response`, only the
+/// members the decoder reads are built) and yields the events. The stream's
 /// `onTermination` cancels that task, so cancelling the consuming task, or dropping the stream
 /// before it ends, cancels the HTTP request and releases the connection at once. (Reading the
 /// body in the consumer's own iterator would avoid the task, but then nothing could enforce the
@@ -122,7 +123,7 @@ public final class OpenAIResponsesClient: ModelClient {
         var http = HTTPClientRequest(url: url)
         http.method = .POST
         http.headers = headers
-        http.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(request.body)))
+        http.body = .bytes(ByteBuffer(bytes: request.encodedBody()))
         StepTrace.mark("model request encoded")
 
         let policy = configuration.retry
@@ -273,7 +274,7 @@ private struct StreamPump: Sendable {
                 }
                 let json: JSONValue
                 do {
-                    json = try JSONParser.parse(payload)
+                    json = try JSONParser.parse(payload, keepingOnly: ResponsesEventDecoder.responseMembers, under: "response")
                 } catch {
                     throw ModelError(kind: .protocolViolation, message: "the model provider sent an event that is not valid JSON: \(error)")
                 }

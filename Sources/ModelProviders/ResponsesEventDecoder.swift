@@ -11,6 +11,12 @@ public struct ResponsesEventDecoder: Sendable {
 
     public init() {}
 
+    /// The members of an event's `response` object that ``decode(_:)`` reads. The lifecycle
+    /// events (`response.created`, `.in_progress`, `.completed`, …) repeat the whole request
+    /// (instructions, tools) and output in that object; parse payloads with
+    /// `JSONParser.parse(_:keepingOnly:under:)` and these members to skip building them.
+    public static let responseMembers: Set<String> = ["id", "status", "usage", "incomplete_details", "error"]
+
     public mutating func decode(_ payload: JSONValue) throws(ModelError) -> ModelStreamEvent {
         guard case .object(let event) = payload, let type = event["type"]?.stringValue else {
             throw ModelError(kind: .protocolViolation, message: "the model provider sent an event without a type")

@@ -451,6 +451,7 @@ extension SessionRunner {
         }
 
         StepTrace.mark("command finished")
+        if let result { StepTrace.record("command", .microseconds(result.durationMicros)) }
         let capped = CappedOutput(buffer.bytes, totalBytes: buffer.total)
         let modelText: String
         if let result {

@@ -117,6 +117,9 @@ actor SessionRunner {
         /// Calls of built-in tools from the last model response, not yet run (in memory only: a
         /// restart re-asks the model instead).
         var builtins: [BuiltinCall] = []
+        /// The encoded model input of the turn's last request: the next one encodes only what
+        /// is new. Gone with the turn, so an idle session holds none of it.
+        let inputEncoding = JSONArrayEncodingCache()
 
         var turn: Turn {
             get { record.turn }
@@ -1112,11 +1115,13 @@ actor SessionRunner {
 
     /// The request for the model with `history` as its input (everything else fixed per session).
     func modelRequest(history: [JSONValue]) -> ModelRequest {
-        ModelInput.request(
+        var request = ModelInput.request(
             sessionID: sessionID, config: record.session.agent.config, ttl: active?.turn.promptCacheTTL, history: history,
             hosted: record.session.environment.hosted != nil, networkAccess: record.session.environment.hosted?.networkAccess ?? .disabled,
             extraTools: offeredMCPTools.map(\.definition) + (offeredWebTool != nil ? [WebTool.definition] : []),
             skills: record.session.environment.hosted?.skills ?? [])
+        request.inputEncoding = active?.inputEncoding
+        return request
     }
 
     private func emitDetached(_ body: SessionEvent.Body) {

@@ -31,14 +31,20 @@ public struct ExecResult: Sendable, Equatable {
     public var signal: Int?
     public var timedOut: Bool
     public var durationMs: Int64
+    /// The same, in microseconds: the command's own time, as the agent timed it (from just
+    /// before the spawn to reaping the exit status).
+    public var durationMicros: Int64
     public var outputBytes: Int64
     public var logError: String?
 
-    public init(exitCode: Int?, signal: Int?, timedOut: Bool, durationMs: Int64, outputBytes: Int64, logError: String? = nil) {
+    public init(
+        exitCode: Int?, signal: Int?, timedOut: Bool, durationMs: Int64, durationMicros: Int64? = nil, outputBytes: Int64, logError: String? = nil
+    ) {
         self.exitCode = exitCode
         self.signal = signal
         self.timedOut = timedOut
         self.durationMs = durationMs
+        self.durationMicros = durationMicros ?? durationMs * 1000
         self.outputBytes = outputBytes
         self.logError = logError
     }
@@ -222,6 +228,7 @@ final class AgentConnection: Sendable {
             signal: o["signal"]?.intValue.map { Int($0) },
             timedOut: o["timed_out"]?.boolValue ?? false,
             durationMs: o["duration_ms"]?.intValue ?? 0,
+            durationMicros: o["duration_us"]?.intValue,
             outputBytes: o["output_bytes"]?.intValue ?? 0,
             logError: o["log_error"]?.stringValue)
     }

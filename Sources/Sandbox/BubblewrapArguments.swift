@@ -85,7 +85,7 @@ enum BubblewrapArguments {
         a += ["--remount-ro", "/"]
         a += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", home]
         a += ["--chdir", SandboxConfiguration.workspacePath]
-        a += ["--", SandboxConfiguration.agentPath, "--workspace", SandboxConfiguration.workspacePath]
+        a += ["--", SandboxConfiguration.agentPath, "--workspace", SandboxConfiguration.workspacePath, "--warm-up", SandboxConfiguration.commandLogsPath]
         if config.egressSocketSource != nil {
             a += ["--egress-relay", SandboxConfiguration.egressSocketPath]
         }

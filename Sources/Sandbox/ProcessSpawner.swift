@@ -87,6 +87,22 @@ enum ProcessSpawner {
         return pool
     }()
 
+    /// One thread at the lowest CPU priority (nice 19) for background upkeep, such as formatting
+    /// spare workspace images: on Linux a nice value is per thread and a child process inherits
+    /// its spawning thread's, so what is spawned from here yields to the sessions' own work (on
+    /// a busy machine it still gets a small share, so it never starves).
+    static let backgroundThread: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        pool.submit { _ in _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) }
+        return pool
+    }()
+
+    /// `spawn`, from ``backgroundThread``: the process runs at nice 19.
+    static func spawnInBackground(argv: [String], environment: [String: String], stderrPath: String?) async throws -> SpawnedProcess {
+        try await backgroundThread.runIfActive { try spawn(argv: argv, environment: environment, stderrPath: stderrPath) }
+    }
+
     /// `spawn`, from a thread that never exits.
     static func spawnFromStableThread(argv: [String], environment: [String: String], stderrPath: String?) async throws -> SpawnedProcess {
         try await stableThread.runIfActive { try spawn(argv: argv, environment: environment, stderrPath: stderrPath) }

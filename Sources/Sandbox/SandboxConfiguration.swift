@@ -110,6 +110,9 @@ public struct SandboxConfiguration: Sendable {
 
     /// Mount points inside the sandbox.
     public static let workspacePath = "/workspace"
+    /// Where the runtime has the agent keep commands' full output (`SandboxPaths.logs`): the
+    /// agent prepares it as soon as it is ready (`--warm-up`).
+    public static let commandLogsPath = "/workspace/.cma/logs"
     static let agentPath = "/.cma/cma-sandbox"
     /// Where the egress proxy's socket appears inside the sandbox.
     public static let egressSocketPath = "/run/cma/egress.sock"

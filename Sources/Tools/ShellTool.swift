@@ -1,4 +1,5 @@
 public import AgentsAPI
+import Sandbox
 
 /// The built-in shell tool of hosted sessions, in the shape Codex models are trained on
 /// (`shell_command`: one command string run by the user's shell).
@@ -104,7 +105,7 @@ public struct ToolError: Error, Sendable, Equatable {
 public enum SandboxPaths {
     public static let workspace = "/workspace"
     /// Where full command outputs are kept (the model is told when its copy was cut).
-    public static let logs = "/workspace/.cma/logs"
+    public static let logs = SandboxConfiguration.commandLogsPath
 }
 
 /// Output reduced to a head and a tail, with a marker saying how much was left out.

@@ -109,10 +109,28 @@ enum HarnessBenchmark {
         .response(outputs: [.functionCall(name: "shell_command", arguments: JSONWriter.string(["command": .string(command)]), callID: id)])
     }
 
+    /// One step of a session: the loop gap and, in a sandbox with tracing on, the command's own
+    /// time as the sandbox agent measured it (spawn to exit status).
+    struct StepTiming {
+        var gap: Double
+        var command: Double?
+    }
+
     /// Runs a session of `steps` model calls with one `true` each, then an answer; returns the
     /// loop gaps (answer fully written → next request received).
     static func loopGaps(_ s: Setup, steps: Int, hosted: Bool) async throws -> [Double] {
+        try await loopSteps(s, steps: steps, hosted: hosted).map(\.gap)
+    }
+
+    static func loopSteps(_ s: Setup, steps: Int, hosted: Bool) async throws -> [StepTiming] {
+        if hosted {
+            // As between the hosted creates of the sandbox benchmark: the previous session's
+            // sandbox teardown and the spare-image refill finish first, so they do not land in
+            // this session's steps.
+            try await Task.sleep(for: .milliseconds(300))
+        }
         s.model.reset()
+        _ = StepTrace.takeDurations()
         var script: [ScriptStep] = []
         for i in 0..<steps {
             script.append(hosted ? shell("true", "call_\(i)") : .response(outputs: [.functionCall(name: "search_session_history", arguments: #"{"item_id":"item_none"}"#, callID: "call_\(i)")]))
@@ -130,13 +148,15 @@ enum HarnessBenchmark {
         subscription.cancel()
         let requests = s.model.requests()
         precondition(requests.count == steps + 1, "expected \(steps + 1) model requests, got \(requests.count)")
-        var gaps: [Double] = []
+        // One command per step, in order.
+        let commands = StepTrace.takeDurations().filter { $0.label == "command" }.map { milliseconds($0.duration) }
+        var timings: [StepTiming] = []
         for i in 0..<steps {
             guard let answered = requests[i].answeredAt else { continue }
-            gaps.append(milliseconds(requests[i + 1].receivedAt - answered))
+            timings.append(StepTiming(gap: milliseconds(requests[i + 1].receivedAt - answered), command: commands.count == steps ? commands[i] : nil))
         }
         try await s.runtime.deleteSession(projectID: s.projectID, sessionID: sessionID)
-        return gaps
+        return timings
     }
 
     static func run(root: String, host: SandboxHost?, shellCommandP50: Double?, logger: Logger, table: BenchTable) async throws {
@@ -145,24 +165,41 @@ enum HarnessBenchmark {
         let s = try await setup(root: root, name: "harness", host: host, logger: logger, model: model)
 
         if StepTrace.enabled { try await traceSteps(s, hosted: host != nil) }
-        // Loop gap and harness overhead: sessions of 1, 10 and 100 steps.
+        // Loop gap and harness overhead: sessions of 1, 10 and 100 steps. Tracing is on so that
+        // each step's command reports its own time (as the sandbox agent measured it).
         if host != nil {
+            let traced = StepTrace.enabled
+            StepTrace.set(enabled: true)
             _ = try await loopGaps(s, steps: 3, hosted: true)  // warm-up
-            var all: [Double] = []
+            var all: [StepTiming] = []
             for (steps, sessions) in [(1, 30), (10, 6), (100, 2)] {
-                var gaps: [Double] = []
-                for _ in 0..<sessions { gaps += try await loopGaps(s, steps: steps, hosted: true) }
-                print("loop gap, \(steps)-step sessions, one `true` per step: \(stats(gaps))")
-                all += gaps
+                var timings: [StepTiming] = []
+                for _ in 0..<sessions { timings += try await loopSteps(s, steps: steps, hosted: true) }
+                print("loop gap, \(steps)-step sessions, one `true` per step: \(stats(timings.map(\.gap)))")
+                let overheads = timings.compactMap { t in t.command.map { t.gap - $0 } }
+                if !overheads.isEmpty { print("  harness overhead (loop gap − that step's command): \(stats(overheads))") }
+                all += timings
             }
-            let p50 = percentile(all, 0.5)
-            table.add("loop gap (reply received → next request sent, one `true`), p50", ms(p50) + String(format: " (p99 %.2f)", percentile(all, 0.99)), target: "< 5 ms", met: p50 < 5)
-            if let command = shellCommandP50 {
-                // The step minus its command (`bash -lc true`, measured on its own through the sandbox).
-                let overhead = max(0, p50 - command)
+            StepTrace.set(enabled: traced)
+            _ = StepTrace.take()
+            let gaps = all.map(\.gap)
+            let p50 = percentile(gaps, 0.5)
+            table.add("loop gap (reply received → next request sent, one `true`), p50", ms(p50) + String(format: " (p99 %.2f)", percentile(gaps, 0.99)), target: "< 5 ms", met: p50 < 5)
+            // The step minus its command: each step's command as the sandbox agent timed it
+            // (fork to exit status of `bash -lc true`).
+            let paired = all.compactMap { t in t.command.map { (overhead: t.gap - $0, command: $0) } }
+            if paired.count == all.count {
+                let overhead = percentile(paired.map(\.overhead), 0.5)
                 table.add(
-                    "harness overhead per step excluding the command (loop gap − `bash -lc true` in the sandbox), p50",
-                    ms(overhead) + String(format: " (%.2f − %.2f)", p50, command), target: "< 2 ms", met: overhead < 2)
+                    "harness overhead per step excluding the command (loop gap − that step's `bash -lc true`, timed in the sandbox), p50",
+                    ms(overhead) + String(format: " (p99 %.2f; command p50 %.2f)", percentile(paired.map(\.overhead), 0.99), percentile(paired.map(\.command), 0.5)),
+                    target: "< 2 ms", met: overhead < 2)
+            }
+            if let command = shellCommandP50 {
+                // For reference: the loop gap's p50 minus that of `bash -lc true` run on its own.
+                table.add(
+                    "loop gap p50 − `bash -lc true` p50 measured on its own in a warm sandbox",
+                    ms(max(0, p50 - command)) + String(format: " (%.2f − %.2f)", p50, command), target: "(reference)")
             }
         }
         // Without a sandbox: the step's tool is the runtime's history search (no command at all).
@@ -199,17 +236,37 @@ enum HarnessBenchmark {
     }
 
     /// With `CMA_STEP_TRACE=1`: where the loop gap goes, phase by phase (the p50 of the time
-    /// from the previous phase, over the steps of a 30-step session), with and without a sandbox.
+    /// from the previous phase), over the later steps of a 30-step session and over the first
+    /// steps of 1-step sessions, with and without a sandbox.
     static func traceSteps(_ s: Setup, hosted: Bool) async throws {
         for sandboxed in hosted ? [true, false] : [false] {
             _ = try await loopGaps(s, steps: 5, hosted: sandboxed)
             _ = StepTrace.take()
-            _ = try await loopGaps(s, steps: 30, hosted: sandboxed)
+            _ = try await loopGaps(s, steps: 100, hosted: sandboxed)
             let marks = StepTrace.take()
-            let requests = s.model.requests()
-            var phases: [String] = []
-            var times: [String: [Double]] = [:]
-            for i in 5..<29 {
+            for steps in [5..<29, 75..<99] {
+                var breakdown = PhaseBreakdown()
+                breakdown.add(marks, s.model.requests(), steps: steps)
+                breakdown.print("\(sandboxed ? "one `true` per step" : "history search per step"), steps \(steps.lowerBound + 1)-\(steps.upperBound) of a session")
+            }
+            var first = PhaseBreakdown()
+            for _ in 0..<15 {
+                _ = StepTrace.take()
+                _ = try await loopGaps(s, steps: 1, hosted: sandboxed)
+                first.add(StepTrace.take(), s.model.requests(), steps: 0..<1)
+            }
+            first.print("\(sandboxed ? "one `true` per step" : "history search per step"), a session's first step")
+        }
+    }
+
+    /// The time from one traced phase to the next, per step (from the answer's end to the next
+    /// request's arrival).
+    struct PhaseBreakdown {
+        var phases: [String] = []
+        var times: [String: [Double]] = [:]
+
+        mutating func add(_ marks: [(label: String, at: ContinuousClock.Instant)], _ requests: [RecordedRequest], steps: Range<Int>) {
+            for i in steps {
                 guard let answered = requests[i].answeredAt else { continue }
                 let next = requests[i + 1].receivedAt
                 var previous = answered
@@ -217,16 +274,21 @@ enum HarnessBenchmark {
                 for mark in marks where mark.at > answered && mark.at <= next {
                     seen[mark.label, default: 0] += 1
                     let key = mark.label + (seen[mark.label]! > 1 ? " (\(seen[mark.label]!))" : "")
-                    if times[key] == nil { phases.append(key) }
-                    times[key, default: []].append(milliseconds(mark.at - previous))
+                    append(key, milliseconds(mark.at - previous))
                     previous = mark.at
                 }
-                let key = "model request received"
-                if times[key] == nil { phases.append(key) }
-                times[key, default: []].append(milliseconds(next - previous))
+                append("model request received", milliseconds(next - previous))
             }
-            print("where the loop gap goes (\(sandboxed ? "one `true` per step" : "history search per step"); p50 from the previous phase, from the answer's end):")
-            for phase in phases { print(String(format: "  %-40@ %6.3f ms (n=%d)", phase, percentile(times[phase]!, 0.5), times[phase]!.count)) }
+        }
+
+        private mutating func append(_ key: String, _ value: Double) {
+            if times[key] == nil { phases.append(key) }
+            times[key, default: []].append(value)
+        }
+
+        func print(_ title: String) {
+            Swift.print("where the loop gap goes (\(title); p50 from the previous phase, from the answer's end):")
+            for phase in phases { Swift.print(String(format: "  %-40@ %6.3f ms (n=%d)", phase, percentile(times[phase]!, 0.5), times[phase]!.count)) }
         }
     }
 

@@ -1,7 +1,7 @@
 // cma-sandbox: the agent that runs inside each session's sandbox. It speaks the line-delimited
 // JSON protocol of docs/SANDBOX_PROTOCOL.md on stdin/stdout; stderr carries diagnostics only.
 //
-// Usage: cma-sandbox [--workspace /workspace] [--egress-relay SOCKET [--egress-listen 127.0.0.1:3128]]
+// Usage: cma-sandbox [--workspace /workspace] [--warm-up LOG_DIR] [--egress-relay SOCKET [--egress-listen 127.0.0.1:3128]]
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +11,7 @@ private let prSetChildSubreaper: Int32 = 36
 
 private func usage(_ message: String) -> Never {
     Sys.diagnostic(message)
-    Sys.diagnostic("usage: cma-sandbox [--workspace PATH] [--egress-relay SOCKET [--egress-listen IPV4:PORT]]")
+    Sys.diagnostic("usage: cma-sandbox [--workspace PATH] [--warm-up LOG_DIR] [--egress-relay SOCKET [--egress-listen IPV4:PORT]]")
     exit(2)
 }
 
@@ -21,6 +21,7 @@ for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 {
 }
 
 var workspacePath = "/workspace"
+var warmUpLogDirectory: String?
 var egressSocket: String?
 var egressListen = "127.0.0.1:3128"
 var arguments = CommandLine.arguments.dropFirst()
@@ -38,6 +39,7 @@ while let argument = arguments.popFirst() {
     }
     switch name {
     case "--workspace": workspacePath = value()
+    case "--warm-up": warmUpLogDirectory = value()
     case "--egress-relay": egressSocket = value()
     case "--egress-listen": egressListen = value()
     default: usage("unknown argument \(argument)")
@@ -104,4 +106,4 @@ do {
 }
 
 Sys.setNonblocking(0, true)
-Agent(workspace: workspace, extras: extras, signalFD: signalFD, relay: relay).run()
+Agent(workspace: workspace, extras: extras, signalFD: signalFD, relay: relay, warmUpLogDirectory: warmUpLogDirectory).run()

@@ -316,3 +316,54 @@ struct JSONLargeObjectTests {
         #expect(copy.keys.last == "k10" && copy["k10"] == .int(-1))
     }
 }
+
+@Suite("JSONParser: keeping only some members of one object")
+struct JSONParserPruningTests {
+    static func lean(_ text: String) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8), keepingOnly: ["id", "usage"], under: "response")
+    }
+
+    @Test func onlyTheKeptMembersOfTheNamedObjectAreBuilt() throws {
+        let text = #"{"type":"response.completed","response":{"id":"resp_1","instructions":"a\nlong \"prompt\" \u00e9\ud83d\ude00","tools":[{"type":"function","parameters":{"x":[1,2.5e3,-0,true,false,null]}}],"usage":{"input_tokens":3},"output":[]},"sequence_number":7}"#
+        let value = try Self.lean(text)
+        let full = try JSONParser.parse(text)
+        #expect(value["type"] == full["type"])
+        #expect(value["sequence_number"] == .int(7))
+        #expect(value["response"]?.keys == ["id", "usage"])
+        #expect(value["response"]?["id"] == full["response"]?["id"])
+        #expect(value["response"]?["usage"] == full["response"]?["usage"])
+    }
+
+    @Test func onlyTheTopLevelMemberIsPruned() throws {
+        // The same key deeper down, or a non-object value, is parsed whole.
+        let nested = try Self.lean(#"{"item":{"response":{"tools":[1],"id":"x"}},"response":"text"}"#)
+        #expect(nested["item"]?["response"]?["tools"] == [1])
+        #expect(nested["response"] == "text")
+        let array = try Self.lean(#"[{"response":{"tools":[1]}}]"#)
+        #expect(array.arrayValue?.first?["response"]?["tools"] == [1])
+    }
+
+    /// Skipped members are not built but must still be well-formed JSON.
+    @Test(arguments: [
+        #"{"response":{"tools":[1,],"id":"a"}}"#,
+        #"{"response":{"tools":{"a" 1},"id":"a"}}"#,
+        #"{"response":{"tools":"bad \x escape","id":"a"}}"#,
+        #"{"response":{"tools":"\ud83d alone","id":"a"}}"#,
+        #"{"response":{"tools":"raw"#+"\u{01}"+#"control","id":"a"}}"#,
+        #"{"response":{"tools":01,"id":"a"}}"#,
+        #"{"response":{"tools":tru,"id":"a"}}"#,
+        #"{"response":{"tools":"unterminated}}"#,
+        #"{"response":{"tools":[1,2}"#,
+        #"{"response":{"id":"a","id":"b"}}"#,
+    ])
+    func malformedInputIsStillRejected(_ text: String) {
+        #expect(throws: JSONParseError.self) { try Self.lean(text) }
+    }
+
+    @Test func theDepthLimitHoldsInSkippedMembers() throws {
+        let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        #expect(throws: JSONParseError.self) { try Self.lean(#"{"response":{"tools":"# + deep + "}}") }
+        let fine = String(repeating: "[", count: 30) + String(repeating: "]", count: 30)
+        #expect(try Self.lean(#"{"response":{"tools":"# + fine + #","id":"a"}}"#)["response"]?["id"] == "a")
+    }
+}

@@ -145,6 +145,19 @@ struct OpenAIResponsesClientTests {
             #expect(recorded.headers["authorization"] == "Bearer sk-scripted-test-key")
             #expect(recorded.headers["content-type"] == "application/json")
             #expect(recorded.headers["accept"] == "text/event-stream")
+
+            // With an encoding cache, over a turn's requests: still exactly the writer's bytes.
+            var cached = request
+            cached.inputEncoding = JSONArrayEncodingCache()
+            for round in 0..<3 {
+                server.enqueue(.message("ok"))
+                if round == 2 { cached.input[1] = ["type": "message", "role": "user", "content": "changed"] }
+                cached.input.append(["type": "function_call_output", "call_id": .string("c\(round)"), "output": "more"])
+                _ = try await collect(client, cached)
+                let sent = try #require(server.requests().last)
+                #expect(sent.rawBody == JSONWriter.bytes(cached.body), "round \(round)")
+                #expect(sent.body["input"]?.arrayValue?.count == cached.input.count)
+            }
         }
     }
 

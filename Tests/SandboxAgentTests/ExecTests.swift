@@ -7,6 +7,21 @@ import Glibc
 
 /// `exec`, `signal` and `kill_all`.
 @Suite struct ExecTests {
+    /// `--warm-up`: the log directory exists once the agent answers its first request, and
+    /// the warm-up process has left nothing behind (no job, no stray exit event).
+    @Test func warmUpPreparesTheLogDirectory() throws {
+        let dirs = try TestDirs()
+        defer { dirs.cleanup() }
+        let agent = try AgentClient(workspace: dirs.workspace, arguments: ["--workspace", dirs.workspace, "--warm-up", dirs.workspace + "/.cma/logs"])
+        defer { agent.close() }
+        let stat = try agent.request(["op": "stat", "path": .string(dirs.workspace + "/.cma/logs")])
+        #expect(stat["type"] == "dir")
+        let id = try agent.startExec(["/bin/sh", "-c", "echo ok"], logPath: dirs.workspace + "/.cma/logs/a.log")
+        let result = try agent.finishExec(id)
+        #expect(result.text == "ok\n")
+        #expect(try String(contentsOfFile: dirs.workspace + "/.cma/logs/a.log", encoding: .utf8) == "ok\n")
+    }
+
     @Test func outputIsStreamedBeforeExit() throws {
         let dirs = try TestDirs()
         defer { dirs.cleanup() }
@@ -24,7 +39,11 @@ import Glibc
         #expect(result.exit["signal"] == .null)
         #expect(result.exit["timed_out"] == false)
         #expect(result.exit["output_bytes"] == 11)
-        #expect((result.exit["duration_ms"]?.intValue ?? 0) >= 250)
+        let ms = result.exit["duration_ms"]?.intValue ?? 0
+        let us = result.exit["duration_us"]?.intValue ?? 0
+        #expect(ms >= 250)
+        // The same time in microseconds (from the same two clock reads).
+        #expect(us / 1000 == ms)
     }
 
     @Test func exitCodesAndSignals() throws {
