@@ -87,6 +87,10 @@ public struct SandboxConfiguration: Sendable {
     public var egressSocketSource: String?
     /// Host paths mounted read-only, as (source, destination in the sandbox).
     public var readOnlyBinds: [(source: String, destination: String)] = []
+    /// The host `/etc` entries copied into the sandbox's root rather than mounted
+    /// (`BubblewrapArguments.etcCopies()`, chosen once per start so that the launcher's opens and
+    /// bubblewrap's arguments agree).
+    public var etcCopies: [String] = []
 
     public init(
         agentBinary: String, bubblewrap: String = "/usr/bin/bwrap", workspaceHostPath: String, stateHostPath: String,

@@ -64,6 +64,21 @@ struct SandboxTests {
                 #expect(try await sandbox.sh(change + " 2>/dev/null").code != 0, "\(change) succeeded")
             }
             #expect(try await sandbox.sh("grep -c '^agent:' /etc/passwd; test -e /etc/hosts && echo hosts").output == "1\nhosts\n")
+            // The host's readable /etc files are copies (no mount each), read-only like the rest.
+            for entry in ["nsswitch.conf", "ld.so.cache", "bash.bashrc"] where FileManager.default.isReadableFile(atPath: "/etc/" + entry) {
+                let host = try Data(contentsOf: URL(fileURLWithPath: "/etc/" + entry))
+                let copy = try await sandbox.sh("base64 -w0 /etc/\(entry)").output
+                #expect(Data(base64Encoded: copy) == host, "/etc/\(entry) differs")
+                #expect(try await sandbox.sh("grep -c ' /etc/\(entry) ' /proc/self/mountinfo").output == "0\n", "/etc/\(entry) is a mount")
+                #expect(try await sandbox.sh("echo x >> /etc/\(entry) 2>/dev/null").code != 0, "/etc/\(entry) is writable")
+            }
+            // Host links into /usr are the same links, and lead to the same files.
+            for entry in ["localtime", "os-release"] {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/" + entry) else { continue }
+                #expect(try await sandbox.sh("readlink /etc/\(entry)").output == target + "\n")
+                let host = try Data(contentsOf: URL(fileURLWithPath: "/etc/" + entry))
+                #expect(Data(base64Encoded: try await sandbox.sh("base64 -w0 /etc/\(entry)").output) == host)
+            }
         }
     }
 
