@@ -43,8 +43,14 @@ enum BubblewrapArguments {
     /// The launcher options that open the generated files and the copied host files on the
     /// descriptors `make` refers to.
     static func launcherOpens(_ config: SandboxConfiguration) -> [String] {
-        etcFileNames.enumerated().flatMap { i, file in ["--open-file", "\(etcFirstFD + i):\(config.stateHostPath)/etc/\(file)"] }
-            + config.etcCopies.enumerated().flatMap { i, entry in ["--open-file", "\(etcCopyFirstFD + i):/etc/\(entry)"] }
+        etcFilesCopied(config).flatMap { ["--open-file", "\($0.fd):\($0.source)"] }
+    }
+
+    /// The files copied into the sandbox's `/etc` (0644, read-only with the root): the
+    /// generated ones and `etcCopies`, each with the descriptor the launcher opens it on.
+    static func etcFilesCopied(_ config: SandboxConfiguration) -> [(fd: Int, source: String, name: String)] {
+        etcFileNames.enumerated().map { i, file in (etcFirstFD + i, "\(config.stateHostPath)/etc/\(file)", file) }
+            + config.etcCopies.enumerated().map { i, entry in (etcCopyFirstFD + i, "/etc/" + entry, entry) }
     }
 
     static func make(_ config: SandboxConfiguration, home: String = "/home/agent") -> [String] {
@@ -69,8 +75,11 @@ enum BubblewrapArguments {
             }
         }
         a += ["--dir", "/etc"]
-        for (i, entry) in config.etcCopies.enumerated() {
-            a += ["--perms", "0644", "--file", String(etcCopyFirstFD + i), "/etc/" + entry]
+        // The generated files and the copied host ones are read from descriptors the launcher
+        // opened (the state directory is private to the server), copied into the root (a file
+        // each, not a mount: read-only with the root's remount below).
+        for file in etcFilesCopied(config) {
+            a += ["--perms", "0644", "--file", String(file.fd), "/etc/" + file.name]
         }
         for entry in etcEntries where !config.etcCopies.contains(entry) && exists("/etc/" + entry) {
             if let target = symlinkTarget("/etc/" + entry), resolvesUnderUsr(target) {
@@ -79,12 +88,6 @@ enum BubblewrapArguments {
             } else {
                 a += ["--ro-bind", "/etc/" + entry, "/etc/" + entry]
             }
-        }
-        // The generated files are read from descriptors the launcher opened (the state directory
-        // is private to the server), copied into the root (a file each, not a mount: read-only
-        // with the root's remount below).
-        for (i, file) in etcFileNames.enumerated() {
-            a += ["--perms", "0644", "--file", String(etcFirstFD + i), "/etc/" + file]
         }
 
         a += ["--proc", "/proc", "--dev", "/dev"]

@@ -8,7 +8,7 @@ import Glibc
 /// `exec`, `signal` and `kill_all`.
 @Suite struct ExecTests {
     /// `--warm-up`: the log directory exists once the agent answers its first request, and
-    /// the warm-up process has left nothing behind (no job, no stray exit event).
+    /// commands then log into it as usual.
     @Test func warmUpPreparesTheLogDirectory() throws {
         let dirs = try TestDirs()
         defer { dirs.cleanup() }
