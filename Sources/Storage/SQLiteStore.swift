@@ -18,11 +18,22 @@ public final class SQLiteStore: Store {
         config.busyMode = .timeout(10)
         config.maximumReaderCount = 8
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // Only now: the pool turns WAL on for its writer after `prepareDatabase` has run, and
+        // sets `synchronous = NORMAL` with it, under which a commit reaches the WAL without an
+        // fsync (lost on power failure). The writer is the one connection that commits.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
+    }
+
+    /// What the connection that commits runs with: `journal_mode` and `synchronous` (`wal` and
+    /// 2, FULL: every commit is fsynced before it returns).
+    public func durability() throws -> (journalMode: String, synchronous: Int) {
+        try pool.writeWithoutTransaction { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+        }
     }
 
     public func close() throws {

@@ -152,3 +152,22 @@ struct PersistenceTests {
         }
     }
 }
+
+@Suite("SQLiteStore: durability")
+struct DurabilityTests {
+    /// A commit must be fsynced before it returns (`synchronous = FULL` in WAL mode), on a new
+    /// database and on a reopened one. GRDB's pool sets NORMAL when it turns WAL on, after the
+    /// configuration's own statements, so this is checked on the writer itself.
+    @Test func theWriterSyncsEveryCommit() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("cma.sqlite").path
+            for _ in 0..<2 {
+                let store = try SQLiteStore(path: path)
+                let settings = try store.durability()
+                #expect(settings.journalMode == "wal")
+                #expect(settings.synchronous == 2)
+                try store.close()
+            }
+        }
+    }
+}
