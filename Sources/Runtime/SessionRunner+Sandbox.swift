@@ -411,7 +411,17 @@ extension SessionRunner {
         var started = Change()
         started.items.append(ItemRecord(item: .commandExecution(item), modelItem: ["call": call.raw]))
         started.events.append(SessionEvent(.itemAdded(sessionID: sessionID, item: .commandExecution(item), outputIndex: call.outputIndex)))
-        guard await commitInLoop(started) else { return .storageFailed }
+        // The sandbox prepares the command (request checked, log file open) while its start is
+        // written, and runs it only once that is durable: a crash never runs it twice.
+        var held: BubblewrapSandbox.Command?
+        let environment = commandEnvironment()
+        let written = await commitInLoop(started) {
+            held = sandbox.exec(ShellTool.argv(for: arguments.command), cwd: arguments.workdir, env: environment, timeout: timeout, logPath: logPath, hold: true)
+        }
+        guard written, let command = held else {
+            held?.discard()
+            return .storageFailed
+        }
 
         let location = PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0)
         var decoder = UTF8ChunkDecoder()
@@ -419,7 +429,7 @@ extension SessionRunner {
         var result: ExecResult?
         var failure: String?
         StepTrace.mark("command started")
-        let command = sandbox.exec(ShellTool.argv(for: arguments.command), cwd: arguments.workdir, env: commandEnvironment(), timeout: timeout, logPath: logPath)
+        command.start()
         do {
             for try await event in command.events {
                 switch event {

@@ -228,7 +228,10 @@ actor SessionRunner {
 
     // MARK: - Commit
 
-    func commit(_ change: Change, idempotency: IdempotencyRecord? = nil) async throws {
+    /// `whileWriting` runs once the change is enqueued, before the wait for it to be durable
+    /// (work that may overlap the write but must not take effect before it; it is not run when
+    /// nothing is enqueued).
+    func commit(_ change: Change, idempotency: IdempotencyRecord? = nil, whileWriting: (() -> Void)? = nil) async throws {
         guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
         // Nothing is written for a session being deleted (a late write would bring its row back).
         guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
@@ -241,6 +244,7 @@ actor SessionRunner {
         // Enqueued synchronously, on this actor, so the log sees writes in the order we make them.
         StepTrace.mark("commit enqueued")
         let ticket = log.enqueue(write(change, idempotency: idempotency))
+        whileWriting?()
         let earlier = unconfirmed
         unconfirmed = []
         do {
@@ -313,9 +317,9 @@ actor SessionRunner {
     }
 
     /// Commits from inside the turn loop, where a failure stops the loop.
-    func commitInLoop(_ change: Change) async -> Bool {
+    func commitInLoop(_ change: Change, whileWriting: (() -> Void)? = nil) async -> Bool {
         do {
-            try await commit(change)
+            try await commit(change, whileWriting: whileWriting)
             return true
         } catch {
             return false

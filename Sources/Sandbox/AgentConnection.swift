@@ -56,6 +56,8 @@ final class AgentConnection: Sendable {
     private enum Waiter: Sendable {
         case reply(CheckedContinuation<JSONValue, any Error>)
         case exec(AsyncThrowingStream<ExecEvent, any Error>.Continuation)
+        /// A request whose reply nobody waits for (``notify(_:_:)``).
+        case ignored
     }
 
     private struct State {
@@ -157,6 +159,13 @@ final class AgentConnection: Sendable {
         return (id, stream)
     }
 
+    /// Sends a request without waiting for its reply (what it does shows elsewhere, e.g. in an
+    /// exec's events).
+    func notify(_ op: String, _ fields: JSONObject) {
+        guard let id = register(.ignored) else { return }
+        send(op: op, id: id, fields: fields)
+    }
+
     private func send(op: String, id: Int64, fields: JSONObject) {
         var object: JSONObject = ["op": .string(op), "id": .int(id)]
         for (k, v) in fields { object[k] = v }
@@ -167,7 +176,9 @@ final class AgentConnection: Sendable {
             return
         }
         let buffer = channel.allocator.buffer(bytes: bytes)
-        channel.writeAndFlush(buffer).whenFailure { [weak self] error in
+        let written = channel.writeAndFlush(buffer)
+        if StepTrace.enabled, op == "start" { written.whenSuccess { StepTrace.mark("command start written to the agent") } }
+        written.whenFailure { [weak self] error in
             self?.failAll(SandboxError(code: "sandbox_closed", message: "Writing to the sandbox failed: \(error)"))
         }
     }
@@ -199,6 +210,7 @@ final class AgentConnection: Sendable {
                 continuation.yield(.output(Array(bytes)))
             }
         case "exit":
+            StepTrace.mark("command exit read from the agent")
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             if case .exec(let continuation) = waiter {
                 continuation.yield(.exit(Self.result(o)))
@@ -211,13 +223,13 @@ final class AgentConnection: Sendable {
             switch state.withLock({ $0.waiters.removeValue(forKey: id) }) {
             case .exec(let continuation): continuation.finish(throwing: error)
             case .reply(let c): c.resume(throwing: error)
-            case nil: break
+            case .ignored, nil: break
             }
         default:
             switch state.withLock({ $0.waiters.removeValue(forKey: id) }) {
             case .reply(let c): c.resume(returning: frame)
             case .exec(let continuation): continuation.finish(throwing: SandboxError(code: "protocol", message: "unexpected \(ev) for an exec"))
-            case nil: break
+            case .ignored, nil: break
             }
         }
     }
@@ -247,6 +259,7 @@ final class AgentConnection: Sendable {
             switch w {
             case .reply(let c): c.resume(throwing: error)
             case .exec(let continuation): continuation.finish(throwing: error)
+            case .ignored: break
             }
         }
     }

@@ -83,10 +83,27 @@ public final class BubblewrapSandbox: Sendable {
         public func signal(_ signal: Int32 = SIGKILL) async throws {
             _ = try await sandbox.connection.request("signal", ["target": .int(id), "signal": .int(Int64(signal))])
         }
+
+        /// Runs a command made with `hold: true`; its output and exit then arrive on `events`.
+        public func start() {
+            sandbox.connection.notify("start", ["target": .int(id)])
+        }
+
+        /// Drops a command made with `hold: true` without running it: `events` ends with a
+        /// `discarded` error.
+        public func discard() {
+            sandbox.connection.notify("discard", ["target": .int(id)])
+        }
     }
 
-    /// Starts `argv` in the sandbox. `env` is the command's complete environment.
-    public func exec(_ argv: [String], cwd: String = SandboxConfiguration.workspacePath, env: [String: String], timeout: Duration?, logPath: String? = nil) -> Command {
+    /// Starts `argv` in the sandbox. `env` is the command's complete environment. With `hold`,
+    /// the agent only prepares it (checks the request, opens the log file: a failure ends
+    /// `events` at once) and runs it on ``Command/start()``: the preparation overlaps whatever
+    /// the caller must finish first (the runtime's record that the command starts).
+    public func exec(
+        _ argv: [String], cwd: String = SandboxConfiguration.workspacePath, env: [String: String], timeout: Duration?, logPath: String? = nil,
+        hold: Bool = false
+    ) -> Command {
         var fields: JSONObject = [
             "argv": .array(argv.map { .string($0) }),
             "cwd": .string(cwd),
@@ -94,6 +111,7 @@ public final class BubblewrapSandbox: Sendable {
             "timeout_ms": .int(timeout.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0),
         ]
         if let logPath { fields["log_path"] = .string(logPath) }
+        if hold { fields["hold"] = true }
         let (id, events) = connection.exec(fields)
         return Command(events: events, id: id, sandbox: self)
     }

@@ -22,6 +22,9 @@ final class Agent {
     let warmUpLogDirectory: String?
 
     private var jobs: [Job] = []
+    /// Execs sent with `"hold": true`: checked, log file open, waiting for `start` (or
+    /// `discard`). Nothing has run yet.
+    private var held: [Int64: HeldExec] = [:]
     private var stdinOpen = true
     private var lineBuffer: [UInt8] = []
     private var discardingLine = false
@@ -406,7 +409,13 @@ final class Agent {
             send(["ev": "pong", "id": .int(id)])
 
         case "exec":
-            try startExec(id, f)
+            try exec(id, f)
+
+        case "start":
+            try startHeld(id, f)
+
+        case "discard":
+            try discardHeld(id, f)
 
         case "write_stdin":
             try writeStdin(id, f)
@@ -480,10 +489,53 @@ final class Agent {
         }
     }
 
-    private func startExec(_ id: Int64, _ f: Fields) throws(Failure) {
+    /// `exec`: starts the command now, or with `"hold": true` prepares it (everything but the
+    /// spawn, errors included) and keeps it for `start`.
+    private func exec(_ id: Int64, _ f: Fields) throws(Failure) {
         if jobs.contains(where: { $0.id == id }) {
             throw .badRequest("id \(id) is already in use by a running exec")
         }
+        if held[id] != nil {
+            throw .badRequest("id \(id) is already in use by a held exec")
+        }
+        let hold = try f.optionalBool("hold") ?? false
+        let prepared = try prepareExec(id, f)
+        if hold {
+            held[id] = prepared
+        } else {
+            try launch(prepared)
+        }
+    }
+
+    /// `start`: runs the held exec `target`; its output and `exit` follow as for any exec (or
+    /// its `error`, if it cannot be spawned).
+    private func startHeld(_ id: Int64, _ f: Fields) throws(Failure) {
+        let target = try f.int("target")
+        guard let prepared = held.removeValue(forKey: target) else {
+            throw Failure("not_found", "no held exec with id \(target)")
+        }
+        do {
+            try launch(prepared)
+        } catch {
+            sendError(target, error)
+        }
+        sendOK(id)
+    }
+
+    /// `discard`: drops the held exec `target` without running it; it ends with a `discarded`
+    /// error.
+    private func discardHeld(_ id: Int64, _ f: Fields) throws(Failure) {
+        let target = try f.int("target")
+        guard let prepared = held.removeValue(forKey: target) else {
+            throw Failure("not_found", "no held exec with id \(target)")
+        }
+        Sys.closeFD(prepared.logFD)
+        sendError(target, Failure("discarded", "the exec was discarded before it started"))
+        sendOK(id)
+    }
+
+    /// Checks an `exec` request and opens its log file: everything before the spawn.
+    private func prepareExec(_ id: Int64, _ f: Fields) throws(Failure) -> HeldExec {
         guard let argvValue = f.object["argv"], case .array(let items) = argvValue else {
             throw .badRequest("\"argv\" must be a non-empty array of strings")
         }
@@ -532,6 +584,14 @@ final class Agent {
 
         var logFD: Int32 = -1
         if let logPath { logFD = try workspace.openLog(path: logPath) }
+        return HeldExec(request: request, logFD: logFD)
+    }
+
+    /// Spawns a prepared exec (taking its log descriptor) and adds it to the running jobs.
+    private func launch(_ prepared: HeldExec) throws(Failure) {
+        let request = prepared.request
+        var logFD = prepared.logFD
+        let id = request.id, timeoutMs = request.timeoutMs, logPath = request.logPath
         let started = Sys.now()
         let spawned: (pid: pid_t, pipeFD: Int32, stdinFD: Int32)
         do {
@@ -540,7 +600,7 @@ final class Agent {
             Sys.closeFD(logFD)
             throw error
         }
-        if stderr == .log {
+        if request.stderr == .log {
             // The command writes its stderr to the log itself; the agent copies nothing there.
             Sys.closeFD(logFD)
             logFD = -1

@@ -23,6 +23,14 @@ struct ExecRequest {
     var stderr = StderrMode.merge
 }
 
+/// An `exec` checked and with its log file open, not yet spawned (`"hold": true` keeps it until
+/// `start`).
+struct HeldExec {
+    var request: ExecRequest
+    /// -1 without a log file.
+    var logFD: Int32
+}
+
 /// A running (or finishing) `exec`.
 final class Job {
     let id: Int64
