@@ -242,12 +242,17 @@ enum HarnessBenchmark {
         for sandboxed in hosted ? [true, false] : [false] {
             _ = try await loopGaps(s, steps: 5, hosted: sandboxed)
             _ = StepTrace.take()
-            _ = try await loopGaps(s, steps: 100, hosted: sandboxed)
+            let commands = try await loopSteps(s, steps: 100, hosted: sandboxed).compactMap(\.command)
             let marks = StepTrace.take()
             for steps in [5..<29, 75..<99] {
                 var breakdown = PhaseBreakdown()
                 breakdown.add(marks, s.model.requests(), steps: steps)
                 breakdown.print("\(sandboxed ? "one `true` per step" : "history search per step"), steps \(steps.lowerBound + 1)-\(steps.upperBound) of a session")
+                if commands.count == 100 {
+                    // The command's own time as the agent timed it (spawn to exit status): the rest
+                    // of the phases from "command started" to "command exit read" is the round trip.
+                    print(String(format: "  (of which the command itself, timed by the sandbox agent: %.3f ms)", percentile(Array(commands[steps]), 0.5)))
+                }
             }
             var first = PhaseBreakdown()
             for _ in 0..<15 {
@@ -315,6 +320,77 @@ enum HarnessBenchmark {
             ids += batch
         }
         return ids
+    }
+
+    // MARK: Steps
+
+    /// CPU time (user + system) of a process so far, in milliseconds: of this process, or of
+    /// `pid` and the children it has reaped (from /proc).
+    static func cpuMilliseconds(pid: Int32? = nil) -> Double {
+        guard let pid else {
+            var u = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+            return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000
+        }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        // After the command: state, ppid, … utime (12), stime (13), cutime (14), cstime (15).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+        return ticks * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Steady-state steps for profiling (`perf record … cma-bench steps`): hosted sessions of
+    /// 100 steps with one `true` each, for `CMA_BENCH_STEPS_SECONDS` (20) seconds; prints the
+    /// loop gap, the harness overhead and the CPU time per step of this process (the runtime
+    /// and the model server) and of the sandbox (its agent and the commands).
+    static func steps(root: String, host: SandboxHost, logger: Logger) async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        let s = try await setup(root: root, name: "steps", host: host, logger: logger, model: model)
+        StepTrace.set(enabled: true)
+        _ = try await loopGaps(s, steps: 3, hosted: true)
+        let seconds = Double(ProcessInfo.processInfo.environment["CMA_BENCH_STEPS_SECONDS"] ?? "") ?? 20
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(Int64(seconds * 1000))
+        var timings: [StepTiming] = []
+        var serverCPU = 0.0
+        var sandboxCPU = 0.0
+        var measuredSteps = 0
+        while clock.now < end {
+            // The sandbox's processes exist only while its session runs: sample them mid-session
+            // from a task that watches for them.
+            let server0 = cpuMilliseconds()
+            let sampler = Task { () -> Double in
+                var first: [Int32: Double] = [:]
+                var last: [Int32: Double] = [:]
+                // The processes are looked for until found (a scan of /proc costs), then only
+                // they are read.
+                var pids: [Int32] = []
+                while !Task.isCancelled {
+                    if pids.isEmpty { pids = descendants(of: getpid()) }
+                    for pid in pids {
+                        let cpu = cpuMilliseconds(pid: pid)
+                        if first[pid] == nil { first[pid] = cpu }
+                        last[pid] = cpu
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                return last.reduce(0) { $0 + $1.value - first[$1.key]! }
+            }
+            let session = try await loopSteps(s, steps: 100, hosted: true)
+            sampler.cancel()
+            serverCPU += cpuMilliseconds() - server0
+            sandboxCPU += await sampler.value
+            measuredSteps += session.count
+            timings += session
+        }
+        await s.stop()
+        StepTrace.set(enabled: false)
+        print("loop gap, 100-step sessions, one `true` per step: \(stats(timings.map(\.gap)))")
+        print("  harness overhead (loop gap − that step's command): \(stats(timings.compactMap { t in t.command.map { t.gap - $0 } }))")
+        print(String(
+            format: "  CPU per step: %.3f ms in this process (runtime, model server, sampling), %.3f ms in the sandbox (sampled: a lower bound)",
+            serverCPU / Double(measuredSteps), sandboxCPU / Double(measuredSteps)))
     }
 
     // MARK: JSON

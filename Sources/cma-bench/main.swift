@@ -1,7 +1,9 @@
-// Benchmarks. Run with `scripts/bench [harness|streaming|persistence|memory|scale|sandbox|long-session]…`
-// (release build; all by default). A summary table with the issue-7 targets is printed at the end.
+// Benchmarks. Run with `scripts/bench [harness|json|streaming|persistence|memory|scale|sandbox|long-session|steps]…`
+// (release build; all but `steps` by default). A summary table with the issue-7 targets is
+// printed at the end.
 //
 // harness, streaming, persistence, memory, scale (issue 7): see Harness.swift and Fanout.swift.
+// steps: hosted steps back to back, for profiling and comparing builds (Harness.swift).
 //
 // sandbox (hosted environments, issue 3; needs bubblewrap):
 // 1. Command overhead: `/bin/true` through a warm sandbox (request to the sandbox agent,
@@ -52,8 +54,10 @@ func runDirectly() -> Duration {
 let iterations = Int(ProcessInfo.processInfo.environment["CMA_BENCH_ITERATIONS"] ?? "") ?? 300
 var logger = Logger(label: "cma-bench")
 logger.logLevel = ProcessInfo.processInfo.environment["CMA_BENCH_DEBUG"] == nil ? .warning : .debug
-let benchmarks = ["sandbox", "harness", "json", "streaming", "persistence", "memory", "scale", "long-session"]
-let selected = CommandLine.arguments.count > 1 ? Array(CommandLine.arguments.dropFirst()) : benchmarks
+let benchmarks = ["sandbox", "harness", "json", "streaming", "persistence", "memory", "scale", "long-session", "steps"]
+/// Run only when named.
+let onRequest: Set<String> = ["steps"]
+let selected = CommandLine.arguments.count > 1 ? Array(CommandLine.arguments.dropFirst()) : benchmarks.filter { !onRequest.contains($0) }
 for name in selected where !benchmarks.contains(name) {
     print("unknown benchmark '\(name)'; choose from: \(benchmarks.joined(separator: ", "))")
     exit(2)
@@ -66,7 +70,9 @@ print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(machine
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-bench-\(getpid())").path
 try FileManager.default.createDirectory(atPath: root + "/sandboxes/workspaces", withIntermediateDirectories: true)
 for path in [root, root + "/sandboxes", root + "/sandboxes/workspaces"] { _ = chmod(path, 0o700) }
-defer { try? FileManager.default.removeItem(atPath: root) }
+/// Removes the benchmark's directory (databases, workspace images). Called on every way out:
+/// `exit` skips the `defer`s of top-level code.
+func removeRoot() { try? FileManager.default.removeItem(atPath: root) }
 let host = SandboxHost(configuration: .locate(root: root + "/sandboxes"), logger: logger)
 let sandboxes: SandboxHost? = (try? host.checkAvailable()) != nil ? host : nil
 print("sandboxes: \(sandboxes == nil ? "not available (bubblewrap missing)" : host.isolatesUsers ? "their own uids, with cgroups" : "the server's uid (rlimits only)")")
@@ -86,11 +92,13 @@ func runOthers() async throws {
     }
     if selected.contains("scale") { try await FanoutBenchmark.scale(root: root, logger: logger, table: table) }
     if selected.contains("long-session") { try await LongSessionBenchmark.run(steps: 100, logger: logger) }
+    if selected.contains("steps"), let sandboxes { try await HarnessBenchmark.steps(root: root, host: sandboxes, logger: logger) }
     table.print()
 }
 
 guard selected.contains("sandbox"), sandboxes != nil else {
     try await runOthers()
+    removeRoot()
     exit(0)
 }
 
@@ -193,3 +201,4 @@ do {
     await model.shutdown()
 }
 try await runOthers()
+removeRoot()
