@@ -414,15 +414,14 @@ extension SessionRunner {
         // The sandbox prepares the command (request checked, log file open) while its start is
         // written, and runs it only once that is durable: a crash never runs it twice.
         let environment = commandEnvironment()
-        let hold = { sandbox.exec(ShellTool.argv(for: arguments.command), cwd: arguments.workdir, env: environment, timeout: timeout, logPath: logPath, hold: true) }
         var held: BubblewrapSandbox.Command?
-        let written = await commitInLoop(started) { held = hold() }
-        guard written else {
+        let written = await commitInLoop(started) {
+            held = sandbox.exec(ShellTool.argv(for: arguments.command), cwd: arguments.workdir, env: environment, timeout: timeout, logPath: logPath, hold: true)
+        }
+        guard written, let command = held else {
             held?.discard()
             return .storageFailed
         }
-        // (`started` is never empty, so the command was sent while it was written.)
-        let command = held ?? hold()
 
         let location = PartLocation(sessionID: sessionID, turnID: turnID, itemID: call.itemID, outputIndex: call.outputIndex, index: 0)
         var decoder = UTF8ChunkDecoder()

@@ -229,14 +229,15 @@ actor SessionRunner {
     // MARK: - Commit
 
     /// `whileWriting` runs once the change is enqueued, before the wait for it to be durable
-    /// (work that may overlap the write but must not take effect before it; it is not run when
-    /// nothing is enqueued).
+    /// (work that may overlap the write but must not take effect before it), or at once when
+    /// there is nothing to write; not when the commit is refused before that.
     func commit(_ change: Change, idempotency: IdempotencyRecord? = nil, whileWriting: (() -> Void)? = nil) async throws {
         guard !halted else { throw RuntimeError.internalError("The server is shutting down. Try again shortly.") }
         // Nothing is written for a session being deleted (a late write would bring its row back).
         guard !deleting else { throw RuntimeError.notFound("No session found with id '\(sessionID)'.", param: nil) }
         let change = takeStaged(then: change)
         guard !change.isEmpty || idempotency != nil else {
+            whileWriting?()
             // Nothing to write, but the loop may still have to run (a resumed turn).
             if change.startStep { startStepTask() }
             return

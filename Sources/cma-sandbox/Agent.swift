@@ -510,10 +510,7 @@ final class Agent {
     /// `start`: runs the held exec `target`; its output and `exit` follow as for any exec (or
     /// its `error`, if it cannot be spawned).
     private func startHeld(_ id: Int64, _ f: Fields) throws(Failure) {
-        let target = try f.int("target")
-        guard let prepared = held.removeValue(forKey: target) else {
-            throw Failure("not_found", "no held exec with id \(target)")
-        }
+        let (target, prepared) = try takeHeld(f)
         do {
             try launch(prepared)
         } catch {
@@ -525,13 +522,19 @@ final class Agent {
     /// `discard`: drops the held exec `target` without running it; it ends with a `discarded`
     /// error.
     private func discardHeld(_ id: Int64, _ f: Fields) throws(Failure) {
-        let target = try f.int("target")
-        guard let prepared = held.removeValue(forKey: target) else {
-            throw Failure("not_found", "no held exec with id \(target)")
-        }
+        let (target, prepared) = try takeHeld(f)
         Sys.closeFD(prepared.logFD)
         sendError(target, Failure("discarded", "the exec was discarded before it started"))
         sendOK(id)
+    }
+
+    /// Removes the held exec named by the request's `target`.
+    private func takeHeld(_ f: Fields) throws(Failure) -> (target: Int64, prepared: HeldExec) {
+        let target = try f.int("target")
+        guard let prepared = held.removeValue(forKey: target) else {
+            throw Failure("not_found", "no held exec with id \(target); send \"exec\" with \"hold\": true first")
+        }
+        return (target, prepared)
     }
 
     /// Checks an `exec` request and opens its log file: everything before the spawn.
