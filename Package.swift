@@ -199,7 +199,10 @@ let package = Package(
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentsAPI", "Archive"], swiftSettings: swiftSettings),
         .testTarget(name: "SandboxAgentTests", dependencies: ["CMAJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "AgentsAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "ModelProvidersTests", dependencies: ["AgentsAPI", "ModelProviders", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ModelProvidersTests",
+            dependencies: ["AgentsAPI", "ModelProviders", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Storage", "AgentsAPI", "ModelProviders", "TestSupport", "Sandbox"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
