@@ -12,15 +12,27 @@ extension SessionRunner {
         case .failure(let error):
             appendBuiltinResult(call, turnID: turnID, error: "The call could not run: \(error.message)", into: &change)
         case .success(let arguments):
+            // The search sees the step it runs in: what was enqueued without waiting has landed,
+            // and what is staged (the response's end, an earlier call's result) is laid over
+            // the store's items.
+            guard await settlePipelinedWrites() else { return false }
             do {
-                let items = try await log.store.items(sessionID: sessionID)
+                // Staged items are taken before and after the read: a commit made meanwhile
+                // (by a request to this session) may have written them after the read's snapshot.
+                let stagedBefore = stagedItems
+                let stored = try await log.store.items(sessionID: sessionID)
+                let items = HistorySearch.overlay(stored, with: stagedBefore + stagedItems)
                 appendBuiltinResult(call, turnID: turnID, output: HistorySearch.run(arguments, items: items), into: &change)
             } catch {
                 logger.error("could not read the session's items for a history search", metadata: ["error": "\(error)"])
                 appendBuiltinResult(call, turnID: turnID, error: "The history could not be read. Try again.", into: &change)
             }
         }
-        return await commitInLoop(change)
+        // Written with the step's end (or the next call's start), not waited for: should the
+        // process stop before that, recovery answers the call ("the runtime restarted before
+        // this search ran"), and a search only reads.
+        stage(change)
+        return true
     }
 
     /// The `function_call_output` item answering a call of the runtime's own function.
@@ -109,6 +121,32 @@ enum HistorySearch {
             return page(entry, offset: arguments.offset)
         }
         return search(arguments.query ?? "", in: entries, maxResults: arguments.maxResults)
+    }
+
+    /// `items` (the store's, in its order: by ID, which is time-ordered) with `newer` laid over
+    /// them: an item of `newer` replaces the stored one with its ID (the last of `newer` wins)
+    /// or joins the list in ID order. Items of `newer` without an ID are left out (the search
+    /// skips those anyway).
+    static func overlay(_ items: [ItemRecord], with newer: [ItemRecord]) -> [ItemRecord] {
+        guard !newer.isEmpty else { return items }
+        var items = items
+        var position: [String: Int] = [:]
+        for (i, record) in items.enumerated() {
+            if let id = record.item.id { position[id] = i }
+        }
+        var added = false
+        for record in newer {
+            guard let id = record.item.id else { continue }
+            if let i = position[id] {
+                items[i] = record
+            } else {
+                position[id] = items.count
+                items.append(record)
+                added = true
+            }
+        }
+        if added { items.sort { ($0.item.id ?? "") < ($1.item.id ?? "") } }
+        return items
     }
 
     struct Entry {

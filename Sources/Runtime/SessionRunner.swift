@@ -248,16 +248,10 @@ actor SessionRunner {
         whileWriting?()
         let earlier = unconfirmed
         unconfirmed = []
-        do {
-            try await ticket.value()
-            StepTrace.mark("commit durable")
-            // Pipelined writes went before this one (the log keeps order): they are settled now.
-            for t in earlier { try await t.value() }
-        } catch {
-            isBroken = true
-            logger.error("could not persist session state", metadata: ["error": "\(error)"])
-            throw RuntimeError.internalError("The session's state could not be saved. Try again.")
-        }
+        try await confirm([ticket])
+        StepTrace.mark("commit durable")
+        // Pipelined writes went before this one (the log keeps order): they are settled now.
+        try await confirm(earlier)
         if change.startStep { startStepTask() }
         scheduleSuspensionIfWritten(change)
         // The environment's row follows its lifecycle events (for `GET /agents/environments`).
@@ -304,6 +298,34 @@ actor SessionRunner {
         scheduleSuspensionIfWritten(change)
         return true
     }
+
+    /// Waits for `tickets`; a failed write breaks the runner (its state may differ from storage).
+    private func confirm(_ tickets: [CommitTicket]) async throws {
+        do {
+            for t in tickets { try await t.value() }
+        } catch {
+            isBroken = true
+            logger.error("could not persist session state", metadata: ["error": "\(error)"])
+            throw RuntimeError.internalError("The session's state could not be saved. Try again.")
+        }
+    }
+
+    /// Waits for the writes enqueued without waiting (normally none are left by then: the
+    /// commit of the call being answered waited for them), for a read of the store that must
+    /// see them. False when one failed.
+    func settlePipelinedWrites() async -> Bool {
+        let pending = unconfirmed
+        unconfirmed = []
+        do {
+            try await confirm(pending)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The items of the change staged for the next commit.
+    var stagedItems: [ItemRecord] { staged.items }
 
     /// The log write of `change` (the session row as it is now, if the change touched it).
     private func write(_ change: Change, idempotency: IdempotencyRecord? = nil) -> SessionWrite {

@@ -70,6 +70,64 @@ struct HistorySearchTests {
         }
     }
 
+    @Test func aSearchSeesWhatItsOwnStepWroteAndItsAnswerIsKept() async throws {
+        try await withRuntime { h in
+            // The response calls the search and then writes a note: the note is held back with
+            // the response's end (and the search's answer with the step's end), to be written
+            // together; the search must see the note all the same.
+            h.model.enqueue(
+                .response(outputs: [
+                    .functionCall(name: Self.toolName, arguments: #"{"query":"mango"}"#, callID: "call_search"),
+                    .message(text: "Noting it: the answer is MANGO-9."),
+                ]),
+                .message("It is MANGO-9."))
+            let (session, recorder) = try await h.createSession(input: "What is the answer?")
+            try await recorder.wait(for: "agent.session.idle", timeout: .seconds(20))
+
+            let requests = h.model.requests()
+            try #require(requests.count == 2)
+            let found = try #require(callOutput(requests[1], callID: "call_search"))
+            #expect(found.contains("1 item match") && found.contains("MANGO-9"))
+
+            // The answer is stored and announced like any item.
+            let answer = try #require(Self.functionOutputs(try await h.items(session.id)).first { $0.callID == "call_search" })
+            #expect(answer.status == .completed)
+            #expect(recorder.all.contains { e in
+                if case .itemAdded(_, .functionCallOutput(let o), _) = e.body { return o.callID == "call_search" }
+                return false
+            })
+        }
+    }
+
+    @Test func aSearchCutOffByARestartIsAnsweredAndTheTurnGoesOn() async throws {
+        let model = try await ScriptedModelServer.start()
+        defer { Task { await model.shutdown() } }
+        // The call arrives whole, then the response stalls: the search never runs.
+        model.enqueue(
+            .response(
+                outputs: [.functionCall(name: Self.toolName, arguments: #"{"query":"anything"}"#, callID: "call_cut")],
+                options: StepOptions(chunkSize: 1000, stallAfterEvents: 6)),
+            .message("Carrying on."))
+        let first = try await RuntimeHarness.start(model: model)
+        let (session, recorder) = try await first.createSession(input: "Search, please")
+        try await recorder.wait(for: "agent.session.turn.item.done", timeout: .seconds(20))
+        await first.stop()
+
+        let second = try await RuntimeHarness.start(model: model, directory: first.directory)
+        defer { second.removeFiles() }
+        try await poll(timeout: .seconds(20), "the turn to complete after restart") {
+            try await second.turns(session.id).first?.status == .completed
+        }
+        let answer = try #require(Self.functionOutputs(try await second.items(session.id)).first { $0.callID == "call_cut" })
+        #expect(answer.status == .incomplete)
+        #expect(answer.error?.contains("restarted before this search ran") == true)
+        // The model is told, and the turn goes on.
+        let requests = model.requests()
+        try #require(requests.count == 2)
+        #expect(callOutput(requests[1], callID: "call_cut")?.contains("restarted before this search ran") == true)
+        await second.stop()
+    }
+
     @Test func aCappedResultIsReadWholePageByPage() async throws {
         try await withRuntime { h in
             let dump: JSONValue = ["type": "function", "name": "dump", "description": "Dumps", "parameters": ["type": "object", "properties": [:]]]
