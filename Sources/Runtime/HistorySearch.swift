@@ -20,7 +20,7 @@ extension SessionRunner {
                 // Staged items are taken before and after the read: a commit made meanwhile
                 // (by a request to this session) may have written them after the read's snapshot.
                 let stagedBefore = stagedItems
-                let stored = try await log.store.items(sessionID: sessionID)
+                let stored = try await log.store.items(sessionID: sessionID, modelItems: false)
                 let items = HistorySearch.overlay(stored, with: stagedBefore + stagedItems)
                 appendBuiltinResult(call, turnID: turnID, output: HistorySearch.run(arguments, items: items), into: &change)
             } catch {

@@ -373,10 +373,14 @@ public final class SQLiteStore: Store {
         return try await page(table: "items", where: "session_id = ? AND project_id = ?", arguments: [sessionID, projectID], query: query)
     }
 
-    public func items(sessionID: String) async throws -> [ItemRecord] {
+    /// All of a session's items, oldest first. Without `modelItems`, each record's `modelItem`
+    /// (the provider form, often as large as the item) is neither read nor parsed.
+    public func items(sessionID: String, modelItems: Bool) async throws -> [ItemRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT body, model_item FROM items WHERE session_id = ? ORDER BY id", arguments: [sessionID]).map { row in
+            let columns = modelItems ? "body, model_item" : "body"
+            return try Row.fetchAll(db, sql: "SELECT \(columns) FROM items WHERE session_id = ? ORDER BY id", arguments: [sessionID]).map { row in
                 let item = try SessionItem(jsonString: row["body"])
+                guard modelItems else { return ItemRecord(item: item) }
                 let model: String? = row["model_item"]
                 return ItemRecord(item: item, modelItem: try model.map { try JSONParser.parse($0) })
             }

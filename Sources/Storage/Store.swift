@@ -211,8 +211,9 @@ public protocol Store: Sendable {
     func turnJSON(projectID: String, sessionID: String, id: String) async throws -> StoredObject?
     func listTurns(projectID: String, sessionID: String, query: ListQuery) async throws -> Page<StoredObject>
     func listItems(projectID: String, sessionID: String, turnID: String?, query: ListQuery) async throws -> Page<StoredObject>
-    /// Every item of a session in order, for building model input.
-    func items(sessionID: String) async throws -> [ItemRecord]
+    /// Every item of a session in order, for building model input. Without `modelItems`, the
+    /// records' provider forms are left out (for reading the items themselves).
+    func items(sessionID: String, modelItems: Bool) async throws -> [ItemRecord]
 
     // Event log
     /// Writes all `writes` in one transaction and returns each write's committed events.
@@ -276,4 +277,11 @@ public enum IdempotencyKeys {
     /// How long a key is remembered.
     public static let lifetimeSeconds: Int64 = 24 * 3600
     public static var oldestLive: Int64 { currentUnixSeconds() - lifetimeSeconds }
+}
+
+extension Store {
+    /// Every item of a session in order, with the records' provider forms.
+    public func items(sessionID: String) async throws -> [ItemRecord] {
+        try await items(sessionID: sessionID, modelItems: true)
+    }
 }

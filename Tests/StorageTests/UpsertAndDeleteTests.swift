@@ -52,6 +52,8 @@ struct UpsertAndDeleteTests {
             #expect(try await store.turns(sessionID: session.id, statuses: [.completed]).map(\.turn) == [turn])
 
             #expect(try await store.items(sessionID: session.id) == [ItemRecord(item: finalItem, modelItem: ["id": "msg_1"])])
+            // The items alone (for a history search): the provider form is not read.
+            #expect(try await store.items(sessionID: session.id, modelItems: false) == [ItemRecord(item: finalItem)])
             let items = try await store.listItems(projectID: project, sessionID: session.id, turnID: turn.id, query: ListQuery())
             #expect(items.rows.map(\.json) == [finalItem.jsonString])
 
