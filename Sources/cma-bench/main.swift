@@ -70,8 +70,9 @@ print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(machine
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("cma-bench-\(getpid())").path
 try FileManager.default.createDirectory(atPath: root + "/sandboxes/workspaces", withIntermediateDirectories: true)
 for path in [root, root + "/sandboxes", root + "/sandboxes/workspaces"] { _ = chmod(path, 0o700) }
-/// Removes the benchmark's directory (databases, workspace images). Called on every way out:
-/// `exit` skips the `defer`s of top-level code.
+/// Removes the benchmark's directory (databases, workspace images). Called on both ways out of a
+/// run that finishes (`exit` skips the `defer`s of top-level code); a benchmark that throws
+/// leaves the directory behind, to be looked at.
 func removeRoot() { try? FileManager.default.removeItem(atPath: root) }
 let host = SandboxHost(configuration: .locate(root: root + "/sandboxes"), logger: logger)
 let sandboxes: SandboxHost? = (try? host.checkAvailable()) != nil ? host : nil
