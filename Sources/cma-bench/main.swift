@@ -1,9 +1,10 @@
-// Benchmarks. Run with `scripts/bench [harness|json|streaming|persistence|memory|scale|sandbox|long-session|steps]…`
-// (release build; all but `steps` by default). A summary table with the issue-7 targets is
-// printed at the end.
+// Benchmarks. Run with `scripts/bench [harness|json|streaming|persistence|memory|scale|sandbox|long-session|steps|http]…`
+// (release build; all but `steps` and `http` by default). A summary table with the issue-7
+// targets is printed at the end.
 //
 // harness, streaming, persistence, memory, scale (issue 7): see Harness.swift and Fanout.swift.
 // steps: hosted steps back to back, for profiling and comparing builds (Harness.swift).
+// http: AsyncHTTPClient's request paths against a bare NIO channel (HTTPPaths.swift).
 //
 // sandbox (hosted environments, issue 3; needs bubblewrap):
 // 1. Command overhead: `/bin/true` through a warm sandbox (request to the sandbox agent,
@@ -54,9 +55,9 @@ func runDirectly() -> Duration {
 let iterations = Int(ProcessInfo.processInfo.environment["CMA_BENCH_ITERATIONS"] ?? "") ?? 300
 var logger = Logger(label: "cma-bench")
 logger.logLevel = ProcessInfo.processInfo.environment["CMA_BENCH_DEBUG"] == nil ? .warning : .debug
-let benchmarks = ["sandbox", "harness", "json", "streaming", "persistence", "memory", "scale", "long-session", "steps"]
+let benchmarks = ["sandbox", "harness", "json", "streaming", "persistence", "memory", "scale", "long-session", "steps", "http"]
 /// Run only when named.
-let onRequest: Set<String> = ["steps"]
+let onRequest: Set<String> = ["steps", "http"]
 let selected = CommandLine.arguments.count > 1 ? Array(CommandLine.arguments.dropFirst()) : benchmarks.filter { !onRequest.contains($0) }
 for name in selected where !benchmarks.contains(name) {
     print("unknown benchmark '\(name)'; choose from: \(benchmarks.joined(separator: ", "))")
@@ -94,6 +95,7 @@ func runOthers() async throws {
     if selected.contains("scale") { try await FanoutBenchmark.scale(root: root, logger: logger, table: table) }
     if selected.contains("long-session") { try await LongSessionBenchmark.run(steps: 100, logger: logger) }
     if selected.contains("steps"), let sandboxes { try await HarnessBenchmark.steps(root: root, host: sandboxes, logger: logger) }
+    if selected.contains("http") { try await HTTPPathsBenchmark.run() }
     table.print()
 }
 
